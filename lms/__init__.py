@@ -1,0 +1,85 @@
+"""The application factory: config, extensions, blueprints, CLI and error handlers; nothing else."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    instance_path = os.environ.get("LMS_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+
+    from lms.config import load_config
+
+    app.config.update(load_config(Path(app.instance_path)))
+    app.config.setdefault("COURSES_DIR", "")
+    if config:
+        app.config.update(config)
+    app.config["COURSES_DIR"] = app.config["COURSES_DIR"] or str(PROJECT_ROOT / "courses")
+    app.config["QUIZZES_DIR"] = app.config["QUIZZES_DIR"] or str(PROJECT_ROOT / "quizzes")
+    app.config.setdefault("ACCESS_LOG", not app.testing)
+
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from lms.errors import register_error_handlers
+    from lms.web import install_request_hooks
+
+    from lms.navigation import install_navigation
+
+    register_error_handlers(app)
+    install_request_hooks(app)
+    install_navigation(app)
+
+    from lms.cli import lms_cli
+
+    app.cli.add_command(lms_cli)
+
+    from lms.accounts.access import undeclared_views
+
+    missing = undeclared_views(app)
+    if missing:
+        raise RuntimeError(f"these views do not declare who may use them: {', '.join(missing)}")
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from lms.accounts.operations import load_user_from_session
+    from lms.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_user_from_session)
+
+    import lms.models  # noqa: F401  (every model registered before migrations or create_all look)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from lms.accounts.views import bp as accounts_bp
+    from lms.pages import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(accounts_bp)

@@ -1,0 +1,1 @@
+"""Accounts: users, roles, sign-in, profiles and the admin's user list."""

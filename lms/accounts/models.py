@@ -1,0 +1,72 @@
+"""The user account and its role."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.clock import now_utc
+from lms.database import UTCDateTime
+from lms.extensions import db
+
+
+class Role(enum.StrEnum):
+    STUDENT = "student"
+    INSTRUCTOR = "instructor"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+STAFF_ROLES = frozenset({Role.INSTRUCTOR, Role.ADMIN})
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(20), default=Role.STUDENT.value)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped when the password changes, so every other session and remember-me cookie stops working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('student', 'instructor', 'admin')", name="role_known"),
+        sa.CheckConstraint("email = lower(trim(email))", name="email_normalized"),
+    )
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role_enum in STAFF_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role_enum is Role.ADMIN
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role_enum in roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"

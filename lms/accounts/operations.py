@@ -1,0 +1,154 @@
+"""Account rules as verb-first functions: register, authenticate, change passwords and roles."""
+
+from __future__ import annotations
+
+import hmac
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from lms.accounts.models import Role, User
+from lms.accounts.passwords import hash_password, password_problem, verify_password
+from lms.audit import record_event
+from lms.errors import DomainError
+from lms.extensions import db
+
+# Checked against when no account matches, so a missing account costs as long as a wrong password.
+_DUMMY_HASH: dict[str, str] = {}
+RESET_SALT = "lms.password-reset"
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.execute(sa.select(User).where(User.email == normalize_email(email))).scalar_one_or_none()
+
+
+def _check_password(password: str, *, email: str, full_name: str, field: str = "password") -> None:
+    problem = password_problem(password, email=email, full_name=full_name)
+    if problem:
+        raise DomainError(problem, field=field)
+
+
+def register_user(email: str, full_name: str, password: str, role: Role = Role.STUDENT) -> User:
+    """Create an account; the email must be free and the password strong enough."""
+    email = normalize_email(email)
+    full_name = " ".join(full_name.split())
+    if not full_name:
+        raise DomainError("Enter your full name as it should appear on certificates.", field="full_name")
+    if find_user_by_email(email) is not None:
+        raise DomainError("An account with this email already exists. Sign in, or reset your password.", "email")
+    _check_password(password, email=email, full_name=full_name)
+    user = User(email=email, full_name=full_name, password_hash=hash_password(password), role=role.value)
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError as exc:  # a concurrent registration took the email first
+        db.session.rollback()
+        raise DomainError("An account with this email already exists.", field="email") from exc
+    record_event(user.id, "user.registered", "user", user.id, role=role.value)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (without telling which part was wrong)."""
+    user = find_user_by_email(email)
+    if user is None:
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        if method not in _DUMMY_HASH:
+            _DUMMY_HASH[method] = hash_password("not-a-real-password")
+        verify_password(_DUMMY_HASH[method], password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not verify_password(user.password_hash, current_password):
+        raise DomainError("Your current password is not correct.", field="current_password")
+    _set_password(user, new_password, field="new_password")
+    record_event(user.id, "user.password_changed", "user", user.id)
+    db.session.commit()
+
+
+def _set_password(user: User, new_password: str, field: str) -> None:
+    _check_password(new_password, email=user.email, full_name=user.full_name, field=field)
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1  # signs out every other session and remember-me cookie
+
+
+def update_profile(user: User, full_name: str, email: str) -> None:
+    full_name = " ".join(full_name.split())
+    email = normalize_email(email)
+    if not full_name:
+        raise DomainError("Enter your full name as it should appear on certificates.", field="full_name")
+    if email != user.email and find_user_by_email(email) is not None:
+        raise DomainError("Another account already uses this email.", field="email")
+    changes = {}
+    if full_name != user.full_name:
+        changes["full_name"] = [user.full_name, full_name]
+    if email != user.email:
+        changes["email"] = [user.email, email]
+    if not changes:
+        return
+    user.full_name = full_name
+    user.email = email
+    record_event(user.id, "user.profile_changed", "user", user.id, **changes)
+    db.session.commit()
+
+
+def set_role(actor: User | None, user: User, role: Role) -> None:
+    """Change a user's role, keeping at least one admin and a record of who did it."""
+    old = user.role_enum
+    if old is role:
+        return
+    if old is Role.ADMIN:
+        admins = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.role == Role.ADMIN.value))
+        if admins <= 1:
+            raise DomainError("This is the last admin account; make another admin first.", field="role")
+    user.role = role.value
+    record_event(actor.id if actor else None, "user.role_changed", "user", user.id, old=old.value, new=role.value)
+    db.session.commit()
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def make_password_reset_token(user: User) -> str:
+    # The session version makes the link single-use: once the password changes, it no longer matches.
+    return _reset_serializer().dumps({"uid": user.id, "v": user.session_version})
+
+
+def reset_password_with_token(token: str, new_password: str) -> User:
+    try:
+        payload = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except SignatureExpired as exc:
+        raise DomainError("This reset link has expired. Ask for a new one.") from exc
+    except BadSignature as exc:
+        raise DomainError("This reset link is not valid. Ask for a new one.") from exc
+    user = db.session.get(User, payload.get("uid"))
+    if user is None or not hmac.compare_digest(str(user.session_version), str(payload.get("v"))):
+        raise DomainError("This reset link has already been used. Ask for a new one.")
+    _set_password(user, new_password, field="password")
+    record_event(user.id, "user.password_reset", "user", user.id)
+    db.session.commit()
+    return user
+
+
+def load_user_from_session(user_id: str) -> User | None:
+    """Flask-Login's loader: the id carries the session version, so old sessions die with a password change."""
+    try:
+        raw_id, raw_version = user_id.split(":", 1)
+        user = db.session.get(User, int(raw_id))
+        version = int(raw_version)
+    except (ValueError, TypeError):
+        return None
+    if user is None or user.session_version != version or not user.active:
+        return None
+    return user

@@ -1,0 +1,94 @@
+"""Settings from the environment, with safe defaults: SQLite in the instance folder, a generated dev secret."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+PRODUCTION = "production"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    """Generate the development secret once and keep it in the instance folder, so sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_config(instance_path: Path) -> dict[str, Any]:
+    """Read every LMS_* setting; fail loudly on what production must not default."""
+    env = os.environ.get("LMS_ENV", "development").strip().lower()
+    production = env == PRODUCTION
+
+    secret = os.environ.get("LMS_SECRET_KEY", "").strip()
+    if not secret:
+        if production:
+            raise RuntimeError("LMS_SECRET_KEY must be set when LMS_ENV=production")
+        secret = _dev_secret_key(instance_path)
+
+    database_url = os.environ.get("LMS_DATABASE_URL", "").strip() or f"sqlite:///{instance_path / 'lms.sqlite3'}"
+    upload_dir = os.environ.get("LMS_UPLOAD_DIR", "").strip() or str(instance_path / "uploads")
+    cookie_secure = _env_bool("LMS_COOKIE_SECURE", production)
+
+    return {
+        "ENV_NAME": env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "UPLOAD_DIR": upload_dir,
+        "BASE_URL": os.environ.get("LMS_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "ORGANIZATION_NAME": os.environ.get("LMS_ORGANIZATION_NAME", "Social Media Academy"),
+        "MAX_CONTENT_LENGTH": _env_int("LMS_MAX_UPLOAD_MB", 25) * 1024 * 1024 + 64 * 1024,
+        "PASSWORD_HASH_METHOD": os.environ.get("LMS_PASSWORD_HASH_METHOD", "scrypt"),
+        "PASSWORD_RESET_MAX_AGE": _env_int("LMS_PASSWORD_RESET_MAX_AGE", 3600),
+        # Cookies: signed, HttpOnly, SameSite=Lax; Secure wherever the site is served over HTTPS.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": cookie_secure,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": cookie_secure,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_env_int("LMS_REMEMBER_DAYS", 30)),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead, so a long quiz never loses its token
+        "RATELIMIT_ENABLED": _env_bool("LMS_RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("LMS_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LMS_LOGIN_LIMIT_PER_ADDRESS", "20 per minute"),
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LMS_LOGIN_LIMIT_PER_ACCOUNT", "5 per minute"),
+        "TRUSTED_PROXIES": _env_int("LMS_TRUSTED_PROXIES", 0),
+        "MAIL_SMTP_HOST": os.environ.get("LMS_SMTP_HOST", ""),
+        "MAIL_SMTP_PORT": _env_int("LMS_SMTP_PORT", 587),
+        "MAIL_SMTP_USER": os.environ.get("LMS_SMTP_USER", ""),
+        "MAIL_SMTP_PASSWORD": os.environ.get("LMS_SMTP_PASSWORD", ""),
+        "MAIL_SMTP_STARTTLS": _env_bool("LMS_SMTP_STARTTLS", True),
+        "MAIL_FROM": os.environ.get("LMS_MAIL_FROM", "no-reply@localhost"),
+        "COURSES_DIR": os.environ.get("LMS_COURSES_DIR", ""),
+        "QUIZZES_DIR": os.environ.get("LMS_QUIZZES_DIR", ""),
+    }

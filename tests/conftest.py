@@ -1,0 +1,203 @@
+"""Fixtures: a fresh database per test on SQLite and, when LMS_TEST_DATABASE_URL is set, on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from lms import clock, create_app
+from lms.accounts import operations
+from lms.accounts.models import Role, User
+from lms.extensions import db
+from tests.support import BrowserLikeClient
+
+PG_URL = os.environ.get("LMS_TEST_DATABASE_URL", "").strip()
+BACKENDS = ["sqlite", "postgresql"]
+PASSWORD = "correct-horse-battery"
+PG_SKIP_REASON = "LMS_TEST_DATABASE_URL is not set: the PostgreSQL half of the suite did NOT run"
+
+BASE_CONFIG: dict[str, Any] = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key-not-for-production",
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # the real default (scrypt) is slow on purpose
+    "RATELIMIT_ENABLED": False,
+    "SERVER_NAME": None,
+}
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if PG_URL:
+        return f"databases: SQLite and PostgreSQL ({sa.make_url(PG_URL).render_as_string(hide_password=True)})"
+    return f"databases: SQLite only. !!! {PG_SKIP_REASON} !!!"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not PG_URL:
+        terminalreporter.write_sep("!", PG_SKIP_REASON, red=True, bold=True)
+
+
+def schema_url(base_url: str, schema: str) -> str:
+    url = sa.make_url(base_url)
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+def create_schema(name: str) -> None:
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    engine.dispose()
+
+
+def drop_schema(name: str) -> None:
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+    engine.dispose()
+
+
+def new_schema_name(worker: str) -> str:
+    return f"lms_test_{worker}_{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="session")
+def worker_id_safe(request: pytest.FixtureRequest) -> str:
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite database with the schema, copied for each test (faster than creating tables each time)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        db.create_all()
+        db.session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema(worker_id_safe: str) -> Iterator[str]:
+    """A schema of this run's own on the PostgreSQL server, dropped at the end."""
+    if not PG_URL:
+        pytest.skip(PG_SKIP_REASON)
+    name = new_schema_name(worker_id_safe)
+    create_schema(name)
+    url = schema_url(PG_URL, name)
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    try:
+        yield url
+    finally:
+        drop_schema(name)
+
+
+def _truncate_all(app: Flask) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "lms.sqlite3"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    return request.getfixturevalue("pg_schema")
+
+
+@pytest.fixture
+def app_config(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> dict[str, Any]:
+    """The configuration for this test's app; tests change it with @pytest.mark.app_config(KEY=value)."""
+    config = {
+        **BASE_CONFIG,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+    }
+    for marker in reversed(list(request.node.iter_markers("app_config"))):
+        config.update(marker.kwargs)
+    return config
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any], backend: str) -> Iterator[Flask]:
+    app = create_app(app_config)
+    app.test_client_class = BrowserLikeClient
+    if backend == "postgresql":
+        _truncate_all(app)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    clock.freeze(None)
+
+
+@pytest.fixture
+def client(app: Flask) -> BrowserLikeClient:
+    """A client that does not keep request contexts around (pytest-flask's does), so each request stands alone."""
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    """Create a user; every argument optional, emails unique per call."""
+    counter = iter(range(1, 1_000_000))
+
+    def make(role: Role | str = Role.STUDENT, email: str | None = None, full_name: str | None = None,
+             password: str = PASSWORD) -> User:
+        role = Role(role)
+        n = next(counter)
+        email = email or f"{role.value}{n}@example.org"
+        full_name = full_name or f"Test {role.label} {n}"
+        return operations.register_user(email, full_name, password, role)
+
+    return make
+
+
+@pytest.fixture
+def student(make_user: Callable[..., User]) -> User:
+    return make_user(Role.STUDENT, full_name="Stella Student")
+
+
+@pytest.fixture
+def instructor(make_user: Callable[..., User]) -> User:
+    return make_user(Role.INSTRUCTOR, full_name="Ingrid Instructor")
+
+
+@pytest.fixture
+def admin(make_user: Callable[..., User]) -> User:
+    return make_user(Role.ADMIN, full_name="Adam Admin")
+
+
+def sign_in(client: BrowserLikeClient, user: User) -> BrowserLikeClient:
+    """Put the user in the client's session (the sign-in form itself is tested in test_accounts)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def login() -> Callable[[BrowserLikeClient, User], BrowserLikeClient]:
+    return sign_in
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "app_config(**settings): extra app settings for this test")

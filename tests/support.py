@@ -1,0 +1,70 @@
+"""Test helpers: a client that sends the CSRF token as a browser would, and small HTML readers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import has_app_context
+from flask.globals import _cv_app, _cv_request
+from flask.testing import FlaskClient
+
+from lms.extensions import db
+
+CSRF_PATTERNS = [
+    re.compile(r'name="csrf-token" content="([^"]+)"'),
+    re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"'),
+    re.compile(r'type="hidden" name="csrf_token" value="([^"]+)"'),
+    re.compile(r'name="csrf_token" value="([^"]+)"'),
+]
+
+
+def find_csrf_token(html: str) -> str | None:
+    for pattern in CSRF_PATTERNS:
+        match = pattern.search(html)
+        if match:
+            return match.group(1)
+    return None
+
+
+class BrowserLikeClient(FlaskClient):
+    """Posts forms with the CSRF token the site gave, like a browser submitting a page it loaded.
+
+    Pass `csrf=False` to send a request without one (to prove it is refused)."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        # Each request runs as in production: its own app context, `g` and database session, not the test's.
+        app_token, request_token = _cv_app.set(None), _cv_request.set(None)  # type: ignore[arg-type]
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_request.reset(request_token)
+            _cv_app.reset(app_token)
+            if has_app_context():
+                # The request committed in its own session: let the test's session read fresh rows.
+                db.session.rollback()
+                db.session.expire_all()
+
+    def csrf_token(self) -> str:
+        page = self.get("/login", follow_redirects=True).get_data(as_text=True)
+        token = find_csrf_token(page)
+        assert token, "no CSRF token on the sign-in page or dashboard"
+        return token
+
+    def post(self, *args: Any, csrf: bool = True, **kwargs: Any) -> Any:
+        if csrf:
+            if "json" in kwargs:
+                headers = dict(kwargs.pop("headers", None) or {})
+                headers.setdefault("X-CSRFToken", self.csrf_token())
+                kwargs["headers"] = headers
+            else:
+                data = dict(kwargs.get("data") or {})
+                data.setdefault("csrf_token", self.csrf_token())
+                kwargs["data"] = data
+        return super().post(*args, **kwargs)
+
+
+def field_error(html: str, field_id: str) -> str | None:
+    """The error message shown beside a form field, if any."""
+    match = re.search(rf'<p class="error" id="{re.escape(field_id)}-error">(.*?)</p>', html, re.S)
+    return match.group(1).strip() if match else None
