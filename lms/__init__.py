@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Feature packages, each with a `register(app)` adding its blueprint, content loader, panels and commands.
+FEATURES = ("courses", "quizzes", "assignments", "certificates")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -83,3 +87,6 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(accounts_bp)
+    for name in FEATURES:
+        module = importlib.import_module(f"lms.{name}")
+        module.register(app)

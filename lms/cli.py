@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from lms.accounts import operations
 from lms.accounts.models import Role
+from lms.content import ContentInvalid, check_content, sync_content
 from lms.errors import DomainError
 from lms.extensions import db
 
@@ -53,9 +57,7 @@ def bootstrap(demo: bool) -> None:
     from flask_migrate import upgrade
 
     upgrade(directory=current_app.extensions["migrate"].directory)
-    sync = lms_cli.commands.get("sync-content")
-    if sync is not None:
-        click.get_current_context().invoke(sync)
+    click.get_current_context().invoke(sync_content_command, quiet=True)
     if demo:
         _ensure_demo_accounts()
 
@@ -67,3 +69,38 @@ def _ensure_demo_accounts() -> None:
             operations.register_user(email, name, password, role)
         click.echo(f"  {role.value:<10}  {email:<24}  password: {password}")
     click.echo("")
+
+
+def _content_dirs() -> tuple[Path, Path]:
+    return Path(current_app.config["COURSES_DIR"]), Path(current_app.config["QUIZZES_DIR"])
+
+
+@lms_cli.command("check-content")
+@with_appcontext
+def check_content_command() -> None:
+    """Validate courses/ and quizzes/, reporting every problem with its file and line."""
+    content = check_content(*_content_dirs())
+    for problem in content.problems:
+        click.echo(str(problem), err=True)
+    if content.problems:
+        raise click.ClickException(f"{len(content.problems)} problem(s) found; nothing was loaded.")
+    click.echo("Content is valid.")
+
+
+@lms_cli.command("sync-content")
+@click.option("--quiet", is_flag=True, help="Print only the totals.")
+@with_appcontext
+def sync_content_command(quiet: bool) -> None:
+    """Load courses/ and quizzes/ into the database in one transaction (idempotent; retires, never deletes)."""
+    try:
+        changes = sync_content(*_content_dirs())
+    except ContentInvalid as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"{len(error.problems)} problem(s) found; nothing was written.") from error
+    totals = Counter(change.action for change in changes)
+    if not quiet:
+        for change in changes:
+            click.echo(str(change))
+    summary = ", ".join(f"{totals[a]} {a}" for a in ("created", "updated", "unchanged", "retired"))
+    click.echo(f"Content synced: {summary}." if changes else "No content found.")

@@ -1,6 +1,21 @@
 """Every model, imported in one place so Alembic and create_all see the whole schema."""
 
 from lms.accounts.models import User
+from lms.assignments import models as assignments_models
 from lms.audit import AuditEvent
+from lms.certificates import models as certificates_models
+from lms.courses.models import Enrollment, Lesson, LessonCompletion, Module, Track
+from lms.quizzes import models as quizzes_models
 
-__all__ = ["AuditEvent", "User"]
+__all__ = [
+    "AuditEvent",
+    "Enrollment",
+    "Lesson",
+    "LessonCompletion",
+    "Module",
+    "Track",
+    "User",
+    "assignments_models",
+    "certificates_models",
+    "quizzes_models",
+]

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from lms.accounts.access import login_required, public
+from lms.accounts.access import acting_user, login_required, public
+from lms.dashboard import panels_for
 from lms.extensions import db
 
 bp = Blueprint("pages", __name__)
@@ -25,7 +26,7 @@ def index() -> Any:
 @bp.route("/dashboard")
 @login_required
 def dashboard() -> Any:
-    return render_template("pages/dashboard.html")
+    return render_template("pages/dashboard.html", panels=panels_for(acting_user()))
 
 
 @bp.route("/healthz")

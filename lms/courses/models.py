@@ -1,0 +1,111 @@
+"""Tracks, modules and lessons (loaded from courses/), enrolments and lesson completions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.clock import now_utc
+from lms.database import UTCDateTime
+from lms.extensions import db
+
+
+class Track(db.Model):
+    __tablename__ = "tracks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.Text)
+    certifies: Mapped[str] = mapped_column(sa.Text)
+    validity_months: Mapped[int]
+    unlock: Mapped[str] = mapped_column(sa.String(20), default="in_order")
+    program_weeks: Mapped[int | None]
+    # The completion rule as written in track.toml: {"modules": "all", "quizzes": [...], "assignment": "handbook"}
+    completion: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    position: Mapped[int] = mapped_column(default=0)
+    source_hash: Mapped[str] = mapped_column(sa.String(64))
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    modules: Mapped[list[Module]] = relationship(back_populates="track", order_by="Module.position")
+
+    __table_args__ = (sa.CheckConstraint("unlock IN ('in_order', 'free')", name="unlock_known"),)
+
+
+class Module(db.Model):
+    __tablename__ = "modules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_id: Mapped[int] = mapped_column(sa.ForeignKey("tracks.id"), index=True)
+    slug: Mapped[str] = mapped_column(sa.String(100))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    week: Mapped[int | None]
+    position: Mapped[int] = mapped_column(default=0)
+    source_hash: Mapped[str] = mapped_column(sa.String(64))
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    track: Mapped[Track] = relationship(back_populates="modules")
+    lessons: Mapped[list[Lesson]] = relationship(back_populates="module", order_by="Lesson.position")
+
+    __table_args__ = (sa.UniqueConstraint("track_id", "slug"),)
+
+
+class Lesson(db.Model):
+    __tablename__ = "lessons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_id: Mapped[int] = mapped_column(sa.ForeignKey("tracks.id"), index=True)
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("modules.id"), index=True)
+    slug: Mapped[str] = mapped_column(sa.String(100))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+    minutes: Mapped[int] = mapped_column(default=10)
+    # Rendered once, at sync time, from the Markdown file and sanitized; requests serve this.
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    source_hash: Mapped[str] = mapped_column(sa.String(64))
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    module: Mapped[Module] = relationship(back_populates="lessons")
+
+    __table_args__ = (sa.UniqueConstraint("track_id", "slug"),)
+
+
+class Enrollment(db.Model):
+    """A student's place in a track. Leaving keeps the row (and progress): enrolling again reopens it."""
+
+    __tablename__ = "enrollments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    track_id: Mapped[int] = mapped_column(sa.ForeignKey("tracks.id"), index=True)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_lesson_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lessons.id"))
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    track: Mapped[Track] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "track_id"),)
+
+    @property
+    def active(self) -> bool:
+        return self.left_at is None
+
+
+class LessonCompletion(db.Model):
+    __tablename__ = "lesson_completions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    lesson_id: Mapped[int] = mapped_column(sa.ForeignKey("lessons.id"), index=True)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "lesson_id"),)

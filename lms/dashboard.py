@@ -1,0 +1,35 @@
+"""The dashboard is made of panels that features contribute (tracks, quizzes, handbook, certificates)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lms.accounts.models import User
+
+
+@dataclass(frozen=True)
+class Panel:
+    name: str
+    template: str  # rendered with the context the provider returns
+    provide: Callable[[User], dict[str, Any] | None]  # None: nothing to show for this user
+    order: int = 100
+
+
+PANELS: list[Panel] = []
+
+
+def register_panel(panel: Panel) -> None:
+    if all(existing.name != panel.name for existing in PANELS):
+        PANELS.append(panel)
+        PANELS.sort(key=lambda p: p.order)
+
+
+def panels_for(user: User) -> list[tuple[str, dict[str, Any]]]:
+    shown = []
+    for panel in PANELS:
+        context = panel.provide(user)
+        if context is not None:
+            shown.append((panel.template, context))
+    return shown

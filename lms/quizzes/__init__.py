@@ -1,0 +1,9 @@
+"""Timed quizzes from quizzes/: attempts, deadlines, autosave, scoring, item analysis."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Add this feature's blueprint, content loader, dashboard panel and commands to the app."""

@@ -1,0 +1,30 @@
+"""Access rules for accounts and the site pages."""
+
+from tests.access_rules import REDIRECT, Rule, admin_only, everyone, signed_in, visitors_only
+
+PASSWORD_CHANGE = {"current_password": "wrong-on-purpose", "new_password": "x", "confirm": "y"}
+
+RULES = [
+    Rule("pages.index", "GET", lambda s: "/", {**everyone(REDIRECT), "anonymous": 200}),
+    Rule("pages.dashboard", "GET", lambda s: "/dashboard", signed_in(200)),
+    Rule("pages.healthz", "GET", lambda s: "/healthz", everyone(200)),
+    Rule("accounts.register", "GET", lambda s: "/register", visitors_only(200)),
+    Rule("accounts.register", "POST", lambda s: "/register", visitors_only(422), data=lambda s: {"email": "bad"}),
+    Rule("accounts.login", "GET", lambda s: "/login", visitors_only(200)),
+    Rule("accounts.login", "POST", lambda s: "/login", visitors_only(422), data=lambda s: {"email": "bad"}),
+    Rule("accounts.logout", "POST", lambda s: "/logout", signed_in(REDIRECT)),
+    Rule("accounts.profile", "GET", lambda s: "/account", signed_in(200)),
+    Rule("accounts.profile", "POST", lambda s: "/account", signed_in(422), data=lambda s: {"email": "bad"}),
+    Rule("accounts.change_password", "GET", lambda s: "/account/password", signed_in(200)),
+    Rule("accounts.change_password", "POST", lambda s: "/account/password", signed_in(422),
+         data=lambda s: PASSWORD_CHANGE),
+    Rule("accounts.forgot_password", "GET", lambda s: "/forgot-password", everyone(200)),
+    Rule("accounts.forgot_password", "POST", lambda s: "/forgot-password", everyone(REDIRECT),
+         data=lambda s: {"email": "nobody@example.org"}),
+    Rule("accounts.reset_password", "GET", lambda s: "/reset-password/not-a-token", everyone(200)),
+    Rule("accounts.reset_password", "POST", lambda s: "/reset-password/not-a-token", everyone(422),
+         data=lambda s: {"password": "a-long-enough-password", "confirm": "a-long-enough-password"}),
+    Rule("accounts.admin_users", "GET", lambda s: "/admin/users", admin_only(200)),
+    Rule("accounts.admin_set_role", "POST", lambda s: f"/admin/users/{s.other_student.id}/role",
+         admin_only(REDIRECT), data=lambda s: {"role": "student"}),
+]

@@ -1,0 +1,88 @@
+"""Every route, as every role: each gets what it should, and a route without a decision fails the suite."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+import tests.access_rules as access_rules
+from lms.accounts.models import Role
+from tests.access_rules import LOGIN, REDIRECT, ROLES, Rule
+from tests.conftest import sign_in
+
+RULE_MODULES = [
+    importlib.import_module(f"tests.access_rules.{info.name}")
+    for info in pkgutil.iter_modules(access_rules.__path__)
+]
+ALL_RULES: list[Rule] = [rule for module in RULE_MODULES for rule in module.RULES]
+
+
+def test_every_route_has_an_access_decision(app):
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    decided = {(rule.endpoint, rule.method) for rule in ALL_RULES}
+    assert sorted(routes - decided) == [], "routes without an access rule in tests/access_rules/"
+    assert sorted(decided - routes) == [], "access rules for routes that no longer exist"
+
+
+def test_rules_cover_every_role():
+    for rule in ALL_RULES:
+        assert set(rule.expect) == set(ROLES), rule.id
+
+
+@pytest.fixture
+def samples(make_user) -> SimpleNamespace:
+    s = SimpleNamespace(
+        student=make_user(Role.STUDENT, full_name="Sample Student"),
+        other_student=make_user(Role.STUDENT, full_name="Other Student"),
+        instructor=make_user(Role.INSTRUCTOR, full_name="Sample Instructor"),
+        admin=make_user(Role.ADMIN, full_name="Sample Admin"),
+    )
+    for module in RULE_MODULES:
+        prepare = getattr(module, "prepare", None)
+        if prepare is not None:
+            prepare(s)
+    return s
+
+
+def _matches(expected: Any, response: Any) -> bool:
+    options = expected if isinstance(expected, tuple) else (expected,)
+    for option in options:
+        sent_to_sign_in = "/login?next=" in (response.location or "")
+        if option == LOGIN and response.status_code == 302 and sent_to_sign_in:
+            return True
+        if option == REDIRECT and response.status_code in (302, 303) and not sent_to_sign_in:
+            return True
+        if isinstance(option, int) and response.status_code == option:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.id)
+def test_route_answers_each_role_as_decided(client, samples, rule: Rule, role: str):
+    if role != "anonymous":
+        sign_in(client, getattr(samples, role))
+    kwargs: dict[str, Any] = {"headers": rule.headers}
+    if rule.data is not None:
+        kwargs["data"] = rule.data(samples)
+    if rule.json is not None:
+        kwargs["json"] = rule.json(samples)
+    if rule.method == "POST":
+        response = client.post(rule.url(samples), **kwargs)  # with the CSRF token, as the page would send
+    else:
+        response = client.open(rule.url(samples), method=rule.method, **kwargs)
+    expected = rule.expect[role]
+    assert _matches(expected, response), (
+        f"{rule.method} {rule.url(samples)} as {role}: expected {expected}, got {response.status_code} "
+        f"{response.location or ''}"
+    )
+    assert response.status_code != 500
