@@ -201,3 +201,6 @@ def login() -> Callable[[BrowserLikeClient, User], BrowserLikeClient]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "app_config(**settings): extra app settings for this test")
+
+
+pytest_plugins = ["tests.browser"]
