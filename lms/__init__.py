@@ -44,9 +44,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
 
     from lms.errors import register_error_handlers
-    from lms.web import install_request_hooks
-
     from lms.navigation import install_navigation
+    from lms.web import install_request_hooks
 
     register_error_handlers(app)
     install_request_hooks(app)
@@ -69,7 +68,9 @@ def _init_extensions(app: Flask) -> None:
     from lms.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -31,7 +31,9 @@ def lms_cli() -> None:
 @lms_cli.command("create-user")
 @click.option("--email", required=True, help="Sign-in email (stored lower-cased).")
 @click.option("--name", "full_name", required=True, help="Full name, as printed on certificates.")
-@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.STUDENT.value, show_default=True)
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default=Role.STUDENT.value, show_default=True
+)
 @click.password_option(help="Asked for when not given.")
 @with_appcontext
 def create_user(email: str, full_name: str, role: str, password: str) -> None:

@@ -52,7 +52,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
             raise RuntimeError("LMS_SECRET_KEY must be set when LMS_ENV=production")
         secret = _dev_secret_key(instance_path)
 
-    database_url = os.environ.get("LMS_DATABASE_URL", "").strip() or f"sqlite:///{instance_path / 'lms.sqlite3'}"
+    database_url = (
+        os.environ.get("LMS_DATABASE_URL", "").strip() or f"sqlite:///{instance_path / 'lms.sqlite3'}"
+    )
     upload_dir = os.environ.get("LMS_UPLOAD_DIR", "").strip() or str(instance_path / "uploads")
     cookie_secure = _env_bool("LMS_COOKIE_SECURE", production)
 

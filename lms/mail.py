@@ -18,7 +18,9 @@ def send_email(to: str, subject: str, body: str) -> None:
 
     host = config["MAIL_SMTP_HOST"]
     if not host:
-        current_app.logger.info("email (not sent: LMS_SMTP_HOST unset)\nTo: %s\nSubject: %s\n\n%s", to, subject, body)
+        current_app.logger.info(
+            "email (not sent: LMS_SMTP_HOST unset)\nTo: %s\nSubject: %s\n\n%s", to, subject, body
+        )
         return
     with smtplib.SMTP(host, config["MAIL_SMTP_PORT"], timeout=20) as smtp:
         if config["MAIL_SMTP_STARTTLS"]:

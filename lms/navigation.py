@@ -41,7 +41,13 @@ def install_navigation(app: Flask) -> None:
                     continue
                 if item.roles is not None and (role is None or role not in item.roles):
                     continue
-                items.append({"label": item.label, "url": url_for(item.endpoint), "active": request.endpoint == item.endpoint})
+                items.append(
+                    {
+                        "label": item.label,
+                        "url": url_for(item.endpoint),
+                        "active": request.endpoint == item.endpoint,
+                    }
+                )
             return items
 
         return {"main_navigation": main_navigation}

@@ -7,6 +7,7 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -35,7 +36,9 @@ BASE_CONFIG: dict[str, Any] = {
 
 def pytest_report_header(config: pytest.Config) -> str:
     if PG_URL:
-        return f"databases: SQLite and PostgreSQL ({sa.make_url(PG_URL).render_as_string(hide_password=True)})"
+        return (
+            f"databases: SQLite and PostgreSQL ({sa.make_url(PG_URL).render_as_string(hide_password=True)})"
+        )
     return f"databases: SQLite only. !!! {PG_SKIP_REASON} !!!"
 
 
@@ -108,6 +111,21 @@ def _truncate_all(app: Flask) -> None:
         conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture
+def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    if not PG_URL:
+        pytest.skip(PG_SKIP_REASON)
+    name = new_schema_name("migrations")
+    create_schema(name)
+    try:
+        yield schema_url(PG_URL, name)
+    finally:
+        drop_schema(name)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
@@ -160,8 +178,12 @@ def make_user(app: Flask) -> Callable[..., User]:
     """Create a user; every argument optional, emails unique per call."""
     counter = iter(range(1, 1_000_000))
 
-    def make(role: Role | str = Role.STUDENT, email: str | None = None, full_name: str | None = None,
-             password: str = PASSWORD) -> User:
+    def make(
+        role: Role | str = Role.STUDENT,
+        email: str | None = None,
+        full_name: str | None = None,
+        password: str = PASSWORD,
+    ) -> User:
         role = Role(role)
         n = next(counter)
         email = email or f"{role.value}{n}@example.org"
@@ -184,6 +206,21 @@ def instructor(make_user: Callable[..., User]) -> User:
 @pytest.fixture
 def admin(make_user: Callable[..., User]) -> User:
     return make_user(Role.ADMIN, full_name="Adam Admin")
+
+
+@pytest.fixture
+def samples(make_user: Callable[..., User]) -> SimpleNamespace:
+    """One user per role plus the rows each feature's access rules need (tests/access_rules/)."""
+    from tests.access_rules import prepare_samples
+
+    return prepare_samples(
+        SimpleNamespace(
+            student=make_user(Role.STUDENT, full_name="Sample Student"),
+            other_student=make_user(Role.STUDENT, full_name="Other Student"),
+            instructor=make_user(Role.INSTRUCTOR, full_name="Sample Instructor"),
+            admin=make_user(Role.ADMIN, full_name="Sample Admin"),
+        )
+    )
 
 
 def sign_in(client: BrowserLikeClient, user: User) -> BrowserLikeClient:

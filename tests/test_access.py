@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-import tests.access_rules as access_rules
-from lms.accounts.models import Role
-from tests.access_rules import LOGIN, REDIRECT, ROLES, Rule
+from tests.access_rules import ALL_RULES, LOGIN, REDIRECT, ROLES, Rule
 from tests.conftest import sign_in
-
-RULE_MODULES = [
-    importlib.import_module(f"tests.access_rules.{info.name}")
-    for info in pkgutil.iter_modules(access_rules.__path__)
-]
-ALL_RULES: list[Rule] = [rule for module in RULE_MODULES for rule in module.RULES]
 
 
 def test_every_route_has_an_access_decision(app):
@@ -36,21 +25,6 @@ def test_every_route_has_an_access_decision(app):
 def test_rules_cover_every_role():
     for rule in ALL_RULES:
         assert set(rule.expect) == set(ROLES), rule.id
-
-
-@pytest.fixture
-def samples(make_user) -> SimpleNamespace:
-    s = SimpleNamespace(
-        student=make_user(Role.STUDENT, full_name="Sample Student"),
-        other_student=make_user(Role.STUDENT, full_name="Other Student"),
-        instructor=make_user(Role.INSTRUCTOR, full_name="Sample Instructor"),
-        admin=make_user(Role.ADMIN, full_name="Sample Admin"),
-    )
-    for module in RULE_MODULES:
-        prepare = getattr(module, "prepare", None)
-        if prepare is not None:
-            prepare(s)
-    return s
 
 
 def _matches(expected: Any, response: Any) -> bool:

@@ -68,7 +68,9 @@ def test_register_refuses_a_taken_email_whatever_its_case(client, student):
 
 
 def test_password_built_from_the_email_is_refused(client):
-    response = register(client, email="tremendous@example.org", password="tremendous123", confirm="tremendous123")
+    response = register(
+        client, email="tremendous@example.org", password="tremendous123", confirm="tremendous123"
+    )
     assert "email address" in field_error(response.get_data(as_text=True), "password")
 
 
@@ -84,14 +86,19 @@ def test_sign_in_with_a_wrong_password_says_so_without_telling_which_part(client
     for email in (student.email, "nobody@example.org"):
         response = client.post("/login", data={"email": email, "password": "wrong-password-here"})
         assert response.status_code == 422
-        assert field_error(response.get_data(as_text=True), "password") == "The email or password is not correct."
+        assert (
+            field_error(response.get_data(as_text=True), "password")
+            == "The email or password is not correct."
+        )
 
 
 def test_sign_in_follows_next_only_within_the_site(client, student):
     ok = client.post("/login", data={"email": student.email, "password": PASSWORD, "next": "/account"})
     assert ok.location.endswith("/account")
     client.post("/logout")
-    evil = client.post("/login", data={"email": student.email, "password": PASSWORD, "next": "//evil.example/x"})
+    evil = client.post(
+        "/login", data={"email": student.email, "password": PASSWORD, "next": "//evil.example/x"}
+    )
     assert evil.location.endswith("/dashboard")
 
 
@@ -107,7 +114,7 @@ def test_remember_me_sets_a_lasting_httponly_cookie(client, student):
     cookies = response.headers.getlist("Set-Cookie")
     remember = [c for c in cookies if c.startswith("remember_token=")]
     assert remember and "HttpOnly" in remember[0] and "Expires=" in remember[0]
-    session_cookie = [c for c in cookies if c.startswith("session=")][0]
+    session_cookie = next(c for c in cookies if c.startswith("session="))
     assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
 
 
@@ -118,12 +125,16 @@ def test_without_remember_me_no_lasting_cookie(client, student):
 
 def test_edit_profile_changes_name_and_normalizes_email(client, login, student):
     login(client, student)
-    response = client.post("/account", data={"full_name": "Stella  Q.  Student", "email": " STELLA@Example.org"})
+    response = client.post(
+        "/account", data={"full_name": "Stella  Q.  Student", "email": " STELLA@Example.org"}
+    )
     assert response.status_code == 302
     db.session.refresh(student)
     assert student.full_name == "Stella Q. Student"
     assert student.email == "stella@example.org"
-    event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "user.profile_changed")).scalar_one()
+    event = db.session.execute(
+        sa.select(AuditEvent).where(AuditEvent.action == "user.profile_changed")
+    ).scalar_one()
     assert event.actor_id == student.id and event.data["full_name"] == ["Stella Student", "Stella Q. Student"]
 
 
@@ -142,7 +153,11 @@ def test_change_password_signs_out_other_sessions(app, client, login, student):
     login(client, student)
     response = client.post(
         "/account/password",
-        data={"current_password": PASSWORD, "new_password": "a-brand-new-secret", "confirm": "a-brand-new-secret"},
+        data={
+            "current_password": PASSWORD,
+            "new_password": "a-brand-new-secret",
+            "confirm": "a-brand-new-secret",
+        },
     )
     assert response.status_code == 302
     assert client.get("/account").status_code == 200  # this session carries on
@@ -155,7 +170,11 @@ def test_change_password_needs_the_current_one(client, login, student):
     login(client, student)
     response = client.post(
         "/account/password",
-        data={"current_password": "not-my-password", "new_password": "a-brand-new-secret", "confirm": "a-brand-new-secret"},
+        data={
+            "current_password": "not-my-password",
+            "new_password": "a-brand-new-secret",
+            "confirm": "a-brand-new-secret",
+        },
     )
     assert response.status_code == 422
     assert "not correct" in field_error(response.get_data(as_text=True), "current_password")
@@ -193,7 +212,9 @@ def test_reset_link_expires(client, student, caplog):
 
         with mock.patch("itsdangerous.timed.time.time", return_value=time.time() + 7200):
             operations.reset_password_with_token(token, "too-late-for-this")
-    tampered = client.post(path[:-3] + "xyz", data={"password": "reset-to-something", "confirm": "reset-to-something"})
+    tampered = client.post(
+        path[:-3] + "xyz", data={"password": "reset-to-something", "confirm": "reset-to-something"}
+    )
     assert "not valid" in tampered.get_data(as_text=True)
 
 
@@ -224,7 +245,9 @@ def test_admin_changes_a_role_and_it_is_recorded(client, login, admin, student):
     assert response.status_code == 302
     db.session.refresh(student)
     assert student.role == "instructor"
-    event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "user.role_changed")).scalar_one()
+    event = db.session.execute(
+        sa.select(AuditEvent).where(AuditEvent.action == "user.role_changed")
+    ).scalar_one()
     assert (event.actor_id, event.data) == (admin.id, {"old": "student", "new": "instructor"})
 
 
@@ -238,7 +261,9 @@ def test_the_last_admin_cannot_be_demoted(client, login, admin):
 
 def test_unknown_role_is_refused(client, login, admin, student):
     login(client, admin)
-    response = client.post(f"/admin/users/{student.id}/role", data={"role": "superuser"}, follow_redirects=True)
+    response = client.post(
+        f"/admin/users/{student.id}/role", data={"role": "superuser"}, follow_redirects=True
+    )
     assert "Choose one of the listed roles" in response.get_data(as_text=True)
     db.session.refresh(student)
     assert student.role == "student"

@@ -16,6 +16,7 @@ EMAIL_MESSAGE = "Enter an email address like name@example.org."
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
+
 password_hint = f"At least {MIN_LENGTH} characters. A few unrelated words together work well."
 
 
@@ -36,7 +37,10 @@ def _full_name_field() -> StringField:
     return StringField(
         "Full name",
         filters=[_strip],
-        validators=[InputRequired("Enter your full name."), Length(max=200, message="Use at most 200 characters.")],
+        validators=[
+            InputRequired("Enter your full name."),
+            Length(max=200, message="Use at most 200 characters."),
+        ],
         description="Printed on your certificates exactly as you type it here.",
         render_kw={"autocomplete": "name"},
     )
@@ -87,7 +91,10 @@ class ChangePasswordForm(FlaskForm):
     new_password = _new_password_field("New password")
     confirm = PasswordField(
         "Repeat new password",
-        validators=[InputRequired("Repeat the new password."), EqualTo("new_password", "The two passwords differ.")],
+        validators=[
+            InputRequired("Repeat the new password."),
+            EqualTo("new_password", "The two passwords differ."),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
 
@@ -100,7 +107,10 @@ class ResetPasswordForm(FlaskForm):
     password = _new_password_field("New password")
     confirm = PasswordField(
         "Repeat new password",
-        validators=[InputRequired("Repeat the new password."), EqualTo("password", "The two passwords differ.")],
+        validators=[
+            InputRequired("Repeat the new password."),
+            EqualTo("password", "The two passwords differ."),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
 

@@ -24,7 +24,9 @@ def normalize_email(email: str) -> str:
 
 
 def find_user_by_email(email: str) -> User | None:
-    return db.session.execute(sa.select(User).where(User.email == normalize_email(email))).scalar_one_or_none()
+    return db.session.execute(
+        sa.select(User).where(User.email == normalize_email(email))
+    ).scalar_one_or_none()
 
 
 def _check_password(password: str, *, email: str, full_name: str, field: str = "password") -> None:
@@ -40,7 +42,9 @@ def register_user(email: str, full_name: str, password: str, role: Role = Role.S
     if not full_name:
         raise DomainError("Enter your full name as it should appear on certificates.", field="full_name")
     if find_user_by_email(email) is not None:
-        raise DomainError("An account with this email already exists. Sign in, or reset your password.", "email")
+        raise DomainError(
+            "An account with this email already exists. Sign in, or reset your password.", "email"
+        )
     _check_password(password, email=email, full_name=full_name)
     user = User(email=email, full_name=full_name, password_hash=hash_password(password), role=role.value)
     db.session.add(user)
@@ -108,11 +112,15 @@ def set_role(actor: User | None, user: User, role: Role) -> None:
     if old is role:
         return
     if old is Role.ADMIN:
-        admins = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.role == Role.ADMIN.value))
+        admins = db.session.scalar(
+            sa.select(sa.func.count()).select_from(User).where(User.role == Role.ADMIN.value)
+        )
         if admins <= 1:
             raise DomainError("This is the last admin account; make another admin first.", field="role")
     user.role = role.value
-    record_event(actor.id if actor else None, "user.role_changed", "user", user.id, old=old.value, new=role.value)
+    record_event(
+        actor.id if actor else None, "user.role_changed", "user", user.id, old=old.value, new=role.value
+    )
     db.session.commit()
 
 

@@ -10,13 +10,51 @@ MAX_LENGTH = 256
 
 # The most common leaked passwords that pass a length check; refusing them stops the easiest guesses.
 COMMON = frozenset(
-    """
-    1234567890 12345678910 0123456789 1q2w3e4r5t 1qaz2wsx3edc qwertyuiop qwerty1234 qwerty12345 password12
-    password123 password1234 passw0rd123 iloveyou123 abcdefghij abc1234567 aaaaaaaaaa 1111111111 0000000000
-    letmein123 welcome123 welcome1234 administrator changeme123 trustno1234 football123 baseball123
-    superman123 sunshine123 princess123 dragon1234 monkey1234 starwars123 whatever123 qazwsxedcrfv
-    zaq12wsxcde 9876543210 987654321a michael123 computer123 internet123 asdfghjkl1 asdfghjkl; passwordpassword
-    """.split()
+    [
+        "1234567890",
+        "12345678910",
+        "0123456789",
+        "1q2w3e4r5t",
+        "1qaz2wsx3edc",
+        "qwertyuiop",
+        "qwerty1234",
+        "qwerty12345",
+        "password12",
+        "password123",
+        "password1234",
+        "passw0rd123",
+        "iloveyou123",
+        "abcdefghij",
+        "abc1234567",
+        "aaaaaaaaaa",
+        "1111111111",
+        "0000000000",
+        "letmein123",
+        "welcome123",
+        "welcome1234",
+        "administrator",
+        "changeme123",
+        "trustno1234",
+        "football123",
+        "baseball123",
+        "superman123",
+        "sunshine123",
+        "princess123",
+        "dragon1234",
+        "monkey1234",
+        "starwars123",
+        "whatever123",
+        "qazwsxedcrfv",
+        "zaq12wsxcde",
+        "9876543210",
+        "987654321a",
+        "michael123",
+        "computer123",
+        "internet123",
+        "asdfghjkl1",
+        "asdfghjkl;",
+        "passwordpassword",
+    ]
 )
 
 

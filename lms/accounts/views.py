@@ -175,12 +175,17 @@ def admin_users() -> Any:
         escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
         stmt = stmt.where(
-            sa.or_(User.email.like(pattern, escape="\\"), sa.func.lower(User.full_name).like(pattern, escape="\\"))
+            sa.or_(
+                User.email.like(pattern, escape="\\"),
+                sa.func.lower(User.full_name).like(pattern, escape="\\"),
+            )
         )
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.role == role)
     page = db.paginate(stmt, per_page=25, error_out=False)
-    return render_template("admin/users.html", page=page, query=query, role=role, roles=list(Role), form=RoleForm())
+    return render_template(
+        "admin/users.html", page=page, query=query, role=role, roles=list(Role), form=RoleForm()
+    )
 
 
 @bp.route("/admin/users/<int:user_id>/role", methods=["POST"])

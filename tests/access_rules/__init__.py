@@ -47,3 +47,23 @@ def admin_only(status: Any) -> dict[str, Any]:
 
 def visitors_only(status: Any) -> dict[str, Any]:
     return {"anonymous": status, "student": REDIRECT, "instructor": REDIRECT, "admin": REDIRECT}
+
+
+def _load_rule_modules() -> list[Any]:
+    import importlib
+    import pkgutil
+
+    return [importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)]
+
+
+RULE_MODULES = _load_rule_modules()
+ALL_RULES: list[Rule] = [rule for module in RULE_MODULES for rule in module.RULES]
+
+
+def prepare_samples(samples: Any) -> Any:
+    """Let every feature add the rows its rules need (a track, a quiz, a submission...) to the samples."""
+    for module in RULE_MODULES:
+        prepare = getattr(module, "prepare", None)
+        if prepare is not None:
+            prepare(samples)
+    return samples

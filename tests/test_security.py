@@ -1,0 +1,121 @@
+"""Security defaults: headers, CSRF on every POST route, friendly error pages, sign-in throttling."""
+
+from __future__ import annotations
+
+import pytest
+from flask import abort
+
+from lms.accounts.access import public
+from tests.access_rules import ALL_RULES, LOGIN, ROLES
+from tests.conftest import PASSWORD, sign_in
+
+
+def test_pages_carry_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "object-src 'none'" in csp
+    assert "http" not in csp  # no other host is trusted for anything
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert len(response.headers["X-Request-ID"]) >= 8
+
+
+@pytest.mark.app_config(SESSION_COOKIE_SECURE=True)
+def test_secure_cookies_and_hsts_when_served_over_https(client, student):
+    response = client.post("/login", data={"email": student.email, "password": PASSWORD})
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+
+
+def test_pages_load_nothing_from_other_hosts(client, login, admin):
+    login(client, admin)
+    for path in ("/login", "/dashboard", "/admin/users", "/account"):
+        html = client.get(path, follow_redirects=True).get_data(as_text=True)
+        assert 'src="http' not in html and 'href="http' not in html.replace('href="http://localhost', "")
+        assert "//cdn" not in html
+
+
+POST_RULES = [rule for rule in ALL_RULES if rule.method == "POST"]
+
+
+@pytest.mark.parametrize("rule", POST_RULES, ids=lambda r: r.id)
+def test_every_post_route_refuses_a_request_without_a_csrf_token(client, samples, rule):
+    role = next((r for r in ROLES if rule.expect[r] not in (LOGIN, 403, 404)), "admin")
+    if role != "anonymous":
+        sign_in(client, getattr(samples, role))
+    kwargs = {"headers": rule.headers}
+    if rule.json is not None:
+        kwargs["json"] = rule.json(samples)
+    else:
+        kwargs["data"] = rule.data(samples) if rule.data else {}
+    response = client.post(rule.url(samples), csrf=False, **kwargs)
+    assert response.status_code == 400, f"{rule.id} accepted a POST without a CSRF token"
+    body = response.get_data(as_text=True)
+    assert "expired or was not sent from this site" in body
+    assert "Traceback" not in body
+
+
+def test_unknown_page_is_friendly_in_html_and_json(client):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "Page not found" in page.get_data(as_text=True)
+    api = client.get("/no-such-page", headers={"Accept": "application/json"})
+    assert api.status_code == 404 and api.json["message"].startswith("We could not find")
+
+
+def test_forbidden_page_is_friendly(client, login, student):
+    login(client, student)
+    response = client.get("/admin/users")
+    assert response.status_code == 403 and "does not have access" in response.get_data(as_text=True)
+
+
+@pytest.mark.app_config(MAX_CONTENT_LENGTH=1024)
+def test_too_large_request_gets_the_413_page(client):
+    response = client.post("/login", data={"email": "a@example.org", "password": "x" * 4096}, csrf=False)
+    assert response.status_code == 413
+    assert "larger than this site accepts" in response.get_data(as_text=True)
+
+
+@pytest.mark.app_config(PROPAGATE_EXCEPTIONS=False, TESTING=False)
+def test_unexpected_error_shows_a_reference_and_no_trace(app, client, caplog):
+    @app.route("/boom")
+    @public
+    def boom():
+        raise RuntimeError("secret internals")
+
+    @app.route("/teapot")
+    @public
+    def teapot():
+        abort(418)
+
+    response = client.get("/boom")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "secret internals" not in body and "Traceback" not in body
+    request_id = response.headers["X-Request-ID"]
+    assert request_id in body
+    assert any(request_id in record.getMessage() for record in caplog.records)
+    assert client.get("/teapot").status_code == 418
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, LOGIN_LIMIT_PER_ACCOUNT="3 per minute")
+def test_sign_in_is_throttled_per_account(client, student):
+    for _ in range(3):
+        assert (
+            client.post("/login", data={"email": student.email, "password": "wrong-password"}).status_code
+            == 422
+        )
+    blocked = client.post("/login", data={"email": student.email.upper(), "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.get_data(as_text=True)
+    other = client.post("/login", data={"email": "other@example.org", "password": "wrong-password"})
+    assert other.status_code == 422  # another account is not blocked by this one's limit
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, LOGIN_LIMIT_PER_ADDRESS="4 per minute")
+def test_sign_in_is_throttled_per_address(client):
+    for n in range(4):
+        client.post("/login", data={"email": f"user{n}@example.org", "password": "wrong-password"})
+    assert client.post("/login", data={"email": "new@example.org", "password": "x"}).status_code == 429
+    assert client.get("/login").status_code == 200  # reading the page is not limited
