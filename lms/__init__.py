@@ -32,7 +32,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     app.config["COURSES_DIR"] = app.config["COURSES_DIR"] or str(PROJECT_ROOT / "courses")
     app.config["QUIZZES_DIR"] = app.config["QUIZZES_DIR"] or str(PROJECT_ROOT / "quizzes")
-    app.config.setdefault("ACCESS_LOG", not app.testing)
 
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -84,6 +84,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LMS_LOGIN_LIMIT_PER_ADDRESS", "20 per minute"),
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LMS_LOGIN_LIMIT_PER_ACCOUNT", "5 per minute"),
+        "LOG_LEVEL": os.environ.get("LMS_LOG_LEVEL", "INFO"),
+        "ACCESS_LOG": _env_bool("LMS_ACCESS_LOG", production),
         "TRUSTED_PROXIES": _env_int("LMS_TRUSTED_PROXIES", 0),
         "MAIL_SMTP_HOST": os.environ.get("LMS_SMTP_HOST", ""),
         "MAIL_SMTP_PORT": _env_int("LMS_SMTP_PORT", 587),

@@ -29,7 +29,32 @@ CONTENT_SECURITY_POLICY = "; ".join(
 access_log = logging.getLogger("lms.access")
 
 
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        from flask import has_request_context
+
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def configure_logging(app: Flask) -> None:
+    """One line per record on stderr, each with the request id, for the app's logger and the access log."""
+    if app.testing:
+        return
+    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
+    for logger in (app.logger, access_log):
+        if any(getattr(h, "_lms", False) for h in logger.handlers):
+            continue
+        handler = logging.StreamHandler()
+        handler._lms = True  # type: ignore[attr-defined]
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+        handler.addFilter(_RequestIdFilter())
+        logger.addHandler(handler)
+        logger.setLevel(level)
+
+
 def install_request_hooks(app: Flask) -> None:
+    configure_logging(app)
     @app.before_request
     def assign_request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")
