@@ -20,6 +20,9 @@ class LessonSpec:
     minutes: int
     summary: str
     markdown: str  # the body, without front matter
+    module: str = ""  # the slug of the module that lists it
+    body_line: int = 1  # the file's line where `markdown` starts (for reporting)
+    line_of: dict[str, int] = field(default_factory=dict)  # front matter key -> line number in the file
 
 
 @dataclass
@@ -29,7 +32,8 @@ class ModuleSpec:
     summary: str
     week: int | None
     position: int
-    lessons: list[LessonSpec] = field(default_factory=list)
+    lessons: list[LessonSpec] = field(default_factory=list)  # in reading order (by `order`)
+    line: int = 1  # the line of its `[[modules]]` header in track.toml
 
 
 @dataclass

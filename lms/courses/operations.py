@@ -1,0 +1,173 @@
+"""Enrolment and progress: enrol, leave, complete a lesson, record a visit, and the progress other features read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
+
+from lms import events
+from lms.accounts.models import STAFF_ROLES, User
+from lms.audit import record_event
+from lms.clock import now_utc
+from lms.courses.models import Enrollment, Lesson, LessonCompletion, Track
+from lms.courses.progress import Outline, load_outline, load_outlines
+from lms.errors import DomainError, NotFound
+from lms.extensions import db
+
+
+@dataclass(frozen=True)
+class TrackProgress:
+    done: int  # live lessons completed
+    total: int  # live lessons in the track
+    percent: int
+    complete: bool  # every live lesson of every live module completed
+
+
+def is_staff(user: User) -> bool:
+    return user.role_enum in STAFF_ROLES
+
+
+def find_track(slug: str) -> Track:
+    """The track with this slug, retired or not; NotFound otherwise."""
+    track = db.session.scalar(db.select(Track).where(Track.slug == slug))
+    if track is None:
+        raise NotFound("There is no track at this address.")
+    return track
+
+
+def find_enrollment(user_id: int, track_id: int) -> Enrollment | None:
+    """The user's enrolment row for the track, active or left."""
+    return db.session.scalar(
+        db.select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.track_id == track_id)
+    )
+
+
+def active_enrollments(user_id: int) -> list[Enrollment]:
+    """The tracks the user is enrolled in now, with their track loaded, in catalog order."""
+    return list(
+        db.session.scalars(
+            db.select(Enrollment)
+            .join(Track, Track.id == Enrollment.track_id)
+            .where(Enrollment.user_id == user_id, Enrollment.left_at.is_(None))
+            .options(contains_eager(Enrollment.track))
+            .order_by(Track.position, Track.id)
+        )
+    )
+
+
+def enroll(user: User, track: Track, at: datetime | None = None) -> Enrollment:
+    """Enrol the user, or reopen the enrolment they left (their progress was kept)."""
+    at = at or now_utc()
+    if track.retired_at is not None:
+        raise DomainError(f"{track.title} is no longer offered, so it does not take new enrolments.")
+    enrollment = find_enrollment(user.id, track.id)
+    if enrollment is not None and enrollment.active:
+        raise DomainError(f"You are already enrolled in {track.title}.")
+    if enrollment is None:
+        enrollment = Enrollment(user_id=user.id, track_id=track.id, enrolled_at=at)
+        db.session.add(enrollment)
+        action = "course.enrolled"
+    else:
+        # enrolled_at keeps the first enrolment (deadlines count from it); the audit trail has each return.
+        enrollment.left_at = None
+        action = "course.reenrolled"
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # the same user enrolling twice at the same moment
+        db.session.rollback()
+        raise DomainError(f"You are already enrolled in {track.title}.") from error
+    record_event(user.id, action, "track", track.id, track=track.slug)
+    db.session.commit()
+    return enrollment
+
+
+def leave(user: User, track: Track, at: datetime | None = None) -> Enrollment:
+    """Leave a track; the enrolment row and every completion stay, so enrolling again picks up where they were."""
+    enrollment = find_enrollment(user.id, track.id)
+    if enrollment is None or not enrollment.active:
+        raise DomainError(f"You are not enrolled in {track.title}.")
+    enrollment.left_at = at or now_utc()
+    record_event(user.id, "course.left", "track", track.id, track=track.slug)
+    db.session.commit()
+    return enrollment
+
+
+def complete_lesson(user: User, lesson: Lesson, at: datetime | None = None) -> LessonCompletion:
+    """Record that the user completed a lesson (once; again is a no-op) and tell listeners progress changed."""
+    track = db.session.get(Track, lesson.track_id)
+    if track is None:
+        raise NotFound("There is no such track.")
+    enrollment = find_enrollment(user.id, track.id)
+    if enrollment is None or not enrollment.active:
+        raise DomainError(f"Enrol in {track.title} to record your progress.")
+    existing = db.session.scalar(
+        db.select(LessonCompletion).where(
+            LessonCompletion.user_id == user.id, LessonCompletion.lesson_id == lesson.id
+        )
+    )
+    if existing is not None:
+        return existing
+    if lesson.retired_at is not None:
+        raise DomainError("This lesson has been retired and can no longer be completed.")
+    found = load_outline(user.id, track, staff=is_staff(user)).find(lesson.slug)
+    if found is None or found[1].locked:
+        opened_by = found[0].opened_by if found else None
+        hint = f" It opens when you complete {opened_by.title}." if opened_by else ""
+        raise DomainError(f"This lesson is locked.{hint}")
+    completion = LessonCompletion(user_id=user.id, lesson_id=lesson.id, completed_at=at or now_utc())
+    db.session.add(completion)
+    try:
+        db.session.flush()
+    except IntegrityError:  # a double click: the other request recorded it
+        db.session.rollback()
+        again = db.session.scalar(
+            db.select(LessonCompletion).where(
+                LessonCompletion.user_id == user.id, LessonCompletion.lesson_id == lesson.id
+            )
+        )
+        if again is None:
+            raise
+        return again
+    enrollment.last_lesson_id = lesson.id
+    enrollment.last_seen_at = completion.completed_at
+    events.emit(events.PROGRESS_CHANGED, user_id=user.id, track_id=track.id)
+    db.session.commit()
+    return completion
+
+
+def record_visit(enrollment: Enrollment, lesson: Lesson, at: datetime | None = None) -> None:
+    """Remember the lesson a student last opened (for "continue where you left off")."""
+    if not enrollment.active:
+        return
+    enrollment.last_lesson_id = lesson.id
+    enrollment.last_seen_at = at or now_utc()
+    db.session.commit()
+
+
+def track_outline(user: User | None, track: Track) -> Outline:
+    """The track as this reader sees it (staff: everything, nothing locked)."""
+    return load_outline(user.id if user else None, track, staff=bool(user and is_staff(user)))
+
+
+def track_progress(user_id: int, track_id: int) -> TrackProgress:
+    """How far the student is through the live lessons of a track."""
+    track = db.session.get(Track, track_id)
+    if track is None:
+        raise NotFound("There is no such track.")
+    outline = load_outline(user_id, track)
+    return TrackProgress(outline.done, outline.total, outline.percent, outline.complete)
+
+
+def modules_complete(user_id: int, track_id: int) -> bool:
+    """Whether every live module's live lessons are completed (the "modules = all" part of a completion rule)."""
+    return track_progress(user_id, track_id).complete
+
+
+def dashboard_outlines(user: User) -> list[tuple[Enrollment, Outline]]:
+    """Each track the user is enrolled in, with their outline, in a constant number of queries."""
+    enrollments = active_enrollments(user.id)
+    outlines = load_outlines(user.id, [enrollment.track for enrollment in enrollments])
+    return [(enrollment, outlines[enrollment.track_id]) for enrollment in enrollments]

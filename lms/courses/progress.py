@@ -1,0 +1,178 @@
+"""A student's view of a track: which lessons they see, what is done, what is locked and what comes next.
+
+`build_outline` is pure (rows in, outline out); `load_outlines` fetches the rows for any number of tracks in a
+constant number of queries. The rules:
+- Progress counts the lessons that are live: neither the lesson nor its module is retired.
+- A retired lesson stays visible (and readable) to a student who completed it, marked as retired; others never
+  see it. Staff see everything, retired included, and nothing is locked for them.
+- With unlock = "in_order", a module opens when the module before it is complete. A lesson the student already
+  completed stays readable even if later content changes lock its module again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import defer
+
+from lms.courses.models import Lesson, LessonCompletion, Module, Track
+from lms.extensions import db
+
+
+@dataclass
+class LessonState:
+    lesson: Lesson
+    done: bool
+    live: bool  # counts towards progress (neither it nor its module is retired)
+    locked: bool = False
+
+
+@dataclass
+class ModuleState:
+    module: Module
+    lessons: list[LessonState] = field(default_factory=list)
+    done: int = 0
+    total: int = 0
+    locked: bool = False
+    opened_by: Module | None = None  # the module whose completion opens this one
+
+    @property
+    def live(self) -> bool:
+        return self.module.retired_at is None
+
+    @property
+    def complete(self) -> bool:
+        return self.done == self.total
+
+    @property
+    def percent(self) -> int:
+        return percent(self.done, self.total)
+
+
+@dataclass
+class Outline:
+    track: Track
+    modules: list[ModuleState]
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return percent(self.done, self.total)
+
+    @property
+    def complete(self) -> bool:
+        """Every live lesson of every live module is done (a track with nothing live is not complete)."""
+        return self.total > 0 and self.done == self.total
+
+    @property
+    def lessons(self) -> list[tuple[ModuleState, LessonState]]:
+        return [(module, lesson) for module in self.modules for lesson in module.lessons]
+
+    def find(self, lesson_slug: str) -> tuple[ModuleState, LessonState] | None:
+        return next(((m, s) for m, s in self.lessons if s.lesson.slug == lesson_slug), None)
+
+    def neighbours(self, lesson_slug: str) -> tuple[Lesson | None, Lesson | None]:
+        """The previous and next lessons the reader can see, in reading order."""
+        sequence = [state.lesson for _, state in self.lessons]
+        index = next(i for i, lesson in enumerate(sequence) if lesson.slug == lesson_slug)
+        return (
+            sequence[index - 1] if index > 0 else None,
+            sequence[index + 1] if index + 1 < len(sequence) else None,
+        )
+
+    @property
+    def next_lesson(self) -> Lesson | None:
+        """The first live lesson not yet done in an open module."""
+        return next((s.lesson for _, s in self.lessons if s.live and not s.done and not s.locked), None)
+
+    def continue_lesson(self, last_lesson_id: int | None) -> Lesson | None:
+        """Where "continue" takes the student: the next lesson to do, else the last one visited, else the first."""
+        if self.next_lesson is not None:
+            return self.next_lesson
+        visited = next((s.lesson for _, s in self.lessons if s.lesson.id == last_lesson_id), None)
+        if visited is not None:
+            return visited
+        return self.lessons[0][1].lesson if self.lessons else None
+
+
+def percent(done: int, total: int) -> int:
+    return (100 * done) // total if total else 0
+
+
+def build_outline(
+    track: Track,
+    modules: Iterable[Module],
+    lessons: Iterable[Lesson],
+    completed: set[int],
+    staff: bool = False,
+) -> Outline:
+    """Arrange one track's rows for one reader (`completed`: the ids of the lessons they completed)."""
+    by_module: dict[int, list[Lesson]] = defaultdict(list)
+    for lesson in sorted(lessons, key=lambda lesson: (lesson.position, lesson.id)):
+        by_module[lesson.module_id].append(lesson)
+    states: list[ModuleState] = []
+    previous_live: ModuleState | None = None
+    for module in sorted(modules, key=lambda module: (module.position, module.id)):
+        state = ModuleState(module)
+        for lesson in by_module[module.id]:
+            live = lesson.retired_at is None and module.retired_at is None
+            done = lesson.id in completed
+            if live or done or staff:
+                state.lessons.append(LessonState(lesson, done=done, live=live))
+            if live:
+                state.total += 1
+                state.done += done
+        if state.live:
+            if (
+                track.unlock == "in_order"
+                and not staff
+                and previous_live is not None
+                and not previous_live.complete
+            ):
+                state.locked = True
+                state.opened_by = previous_live.module
+            for lesson_state in state.lessons:
+                lesson_state.locked = state.locked and not lesson_state.done
+            previous_live = state
+        if state.live or state.lessons:
+            states.append(state)
+    return Outline(
+        track=track,
+        modules=states,
+        done=sum(state.done for state in states),
+        total=sum(state.total for state in states),
+    )
+
+
+def load_outlines(user_id: int | None, tracks: list[Track], staff: bool = False) -> dict[int, Outline]:
+    """Outlines of several tracks for one reader, in three queries whatever the number of tracks and lessons."""
+    if not tracks:
+        return {}
+    track_ids = [track.id for track in tracks]
+    modules: dict[int, list[Module]] = defaultdict(list)
+    for module in db.session.scalars(db.select(Module).where(Module.track_id.in_(track_ids))):
+        modules[module.track_id].append(module)
+    lessons: dict[int, list[Lesson]] = defaultdict(list)
+    query = db.select(Lesson).options(defer(Lesson.body_html)).where(Lesson.track_id.in_(track_ids))
+    for lesson in db.session.scalars(query):
+        lessons[lesson.track_id].append(lesson)
+    completed: set[int] = set()
+    if user_id is not None:
+        completed = set(
+            db.session.scalars(
+                db.select(LessonCompletion.lesson_id)
+                .join(Lesson, Lesson.id == LessonCompletion.lesson_id)
+                .where(LessonCompletion.user_id == user_id, Lesson.track_id.in_(track_ids))
+            )
+        )
+    return {
+        track.id: build_outline(track, modules[track.id], lessons[track.id], completed, staff=staff)
+        for track in tracks
+    }
+
+
+def load_outline(user_id: int | None, track: Track, staff: bool = False) -> Outline:
+    return load_outlines(user_id, [track], staff=staff)[track.id]

@@ -1,0 +1,115 @@
+"""Track catalog, track pages, lesson pages, enrolment and "mark as complete"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from lms.accounts.access import acting_user, login_required, public
+from lms.courses import operations, queries
+from lms.courses.models import Track
+from lms.errors import DomainError, NotFound
+
+bp = Blueprint("courses", __name__)
+
+
+def _reader() -> Any:
+    return acting_user() if current_user.is_authenticated else None
+
+
+def _visible_track(slug: str, reader: Any) -> tuple[Track, Any]:
+    """The track and the reader's enrolment row; a retired track is only shown to staff and to its students."""
+    try:
+        track = operations.find_track(slug)
+    except NotFound:
+        abort(404)
+    enrollment = operations.find_enrollment(reader.id, track.id) if reader is not None else None
+    if track.retired_at is not None and enrollment is None and not (reader and operations.is_staff(reader)):
+        abort(404)
+    return track, enrollment
+
+
+@bp.get("/tracks")
+@public
+def catalog_page() -> Any:
+    return render_template("courses/catalog.html", entries=queries.catalog_entries(_reader()))
+
+
+@bp.get("/tracks/<slug>")
+@public
+def track(slug: str) -> Any:
+    reader = _reader()
+    track, enrollment = _visible_track(slug, reader)
+    outline = operations.track_outline(reader, track)
+    return render_template(
+        "courses/track.html",
+        track=track,
+        outline=outline,
+        enrollment=enrollment,
+        enrolled=enrollment is not None and enrollment.active,
+        staff=reader is not None and operations.is_staff(reader),
+        continue_lesson=outline.continue_lesson(enrollment.last_lesson_id if enrollment else None),
+        weeks=queries.modules_by_week(track, outline),
+    )
+
+
+@bp.post("/tracks/<slug>/enroll")
+@login_required
+def enroll(slug: str) -> Any:
+    track, _ = _visible_track(slug, acting_user())
+    try:
+        operations.enroll(acting_user(), track)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"You are enrolled in {track.title}. Start with the first lesson below.", "success")
+    return redirect(url_for("courses.track", slug=track.slug))
+
+
+@bp.post("/tracks/<slug>/leave")
+@login_required
+def leave(slug: str) -> Any:
+    track, _ = _visible_track(slug, acting_user())
+    try:
+        operations.leave(acting_user(), track)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"You left {track.title}. Your progress is kept if you enrol again.", "info")
+    return redirect(url_for("courses.track", slug=track.slug))
+
+
+@bp.get("/tracks/<slug>/lessons/<lesson_slug>")
+@login_required
+def lesson(slug: str, lesson_slug: str) -> Any:
+    reader = acting_user()
+    track, enrollment = _visible_track(slug, reader)
+    page = queries.lesson_page(reader, track, enrollment, lesson_slug)
+    if page is None:
+        abort(404)
+    if page.refusal == "enrol":
+        return render_template("courses/lesson_enrol.html", track=track, page=page), 403
+    if page.refusal == "locked":
+        return render_template("courses/lesson_locked.html", track=track, page=page), 403
+    if enrollment is not None:
+        operations.record_visit(enrollment, page.lesson)
+    return render_template("courses/lesson.html", track=track, page=page)
+
+
+@bp.post("/tracks/<slug>/lessons/<lesson_slug>/complete")
+@login_required
+def complete(slug: str, lesson_slug: str) -> Any:
+    reader = acting_user()
+    track, _ = _visible_track(slug, reader)
+    lesson = queries.find_lesson(track, lesson_slug)
+    if lesson is None:
+        abort(404)
+    try:
+        operations.complete_lesson(reader, lesson)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"“{lesson.title}” is complete.", "success")
+    return redirect(url_for("courses.lesson", slug=track.slug, lesson_slug=lesson.slug))
