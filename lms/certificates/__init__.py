@@ -2,8 +2,55 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from flask import Flask
+
+from lms.accounts.models import Role, User
+
+VERIFY_LIMIT = "60 per minute"
+BULK_VERIFY_LIMIT = "2000 per hour"
+
+
+def _dashboard_panel(user: User) -> dict[str, Any] | None:
+    from lms.certificates import operations
+    from lms.clock import now_utc
+
+    certificates = operations.certificates_of(user)
+    if not certificates and user.is_staff:
+        return None
+    at = now_utc()
+    return {
+        "certificates": certificates,
+        "now": at,
+        "renewal_due": [c for c in certificates if operations.in_renewal_window(c, at)],
+    }
 
 
 def register(app: Flask) -> None:
-    """Add this feature's blueprint, dashboard panel and commands to the app."""
+    """Add this feature's blueprint, dashboard panel, menu entries, commands and event handler to the app."""
+    from lms import events
+    from lms.certificates import operations
+    from lms.certificates.cli import issue_certificate_command, revoke_certificate_command
+    from lms.certificates.views import bp
+    from lms.cli import lms_cli
+    from lms.dashboard import Panel, register_panel
+    from lms.navigation import NavItem, add_nav_item
+
+    # Lookups per client address: single codes, and codes in bulk (each code in a list counts as one).
+    app.config.setdefault(
+        "CERTIFICATE_VERIFY_LIMIT", os.environ.get("LMS_VERIFY_LIMIT_PER_ADDRESS", VERIFY_LIMIT)
+    )
+    app.config.setdefault(
+        "CERTIFICATE_BULK_VERIFY_LIMIT",
+        os.environ.get("LMS_BULK_VERIFY_LIMIT_PER_ADDRESS", BULK_VERIFY_LIMIT),
+    )
+    app.register_blueprint(bp)
+    register_panel(Panel("certificates", "certificates/_panel.html", _dashboard_panel, order=40))
+    add_nav_item(NavItem("My certificates", "certificates.mine", frozenset({Role.STUDENT})))
+    add_nav_item(NavItem("Certificates", "certificates.staff_list", frozenset({Role.INSTRUCTOR, Role.ADMIN})))
+    add_nav_item(NavItem("Verify a certificate", "certificates.verify_form", None))
+    lms_cli.add_command(issue_certificate_command)
+    lms_cli.add_command(revoke_certificate_command)
+    events.subscribe(events.PROGRESS_CHANGED, operations.on_progress_changed)

@@ -1,1 +1,162 @@
-"""Models of the certificates feature."""
+"""Certificates, their versions (reissues and renewals keep every earlier one) and every state change."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.certificates.codes import format_code
+from lms.clock import now_utc
+from lms.courses.models import Track
+from lms.database import UTCDateTime
+from lms.extensions import db
+
+
+class CertificateState(enum.StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+class Status(enum.StrEnum):
+    """What a verifier is told: the state, with expiry worked out at the time of asking."""
+
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    NOT_FOUND = "not_found"
+
+
+class EventAction(enum.StrEnum):
+    ISSUED = "issued"
+    REISSUED = "reissued"
+    RENEWED = "renewed"
+    REVOKED = "revoked"
+
+
+class Certificate(db.Model):
+    """One certificate: its public code never changes; its current version is what the code shows."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)  # canonical: 7KQ2M9XD4TRW5
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    track_id: Mapped[int] = mapped_column(sa.ForeignKey("tracks.id"), index=True)
+    state: Mapped[str] = mapped_column(sa.String(16), default=CertificateState.ACTIVE.value)
+    version_number: Mapped[int] = mapped_column(default=1)  # the current version
+    # Salt for the hashed recipient identity of the Open Badges assertion (random per certificate).
+    recipient_salt: Mapped[str] = mapped_column(sa.String(32))
+    verification_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(sa.Text)
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    track: Mapped[Track] = relationship()
+    current: Mapped[CertificateVersion] = relationship(
+        primaryjoin="and_(CertificateVersion.certificate_id == Certificate.id, "
+        "CertificateVersion.number == Certificate.version_number)",
+        viewonly=True,
+        uselist=False,
+    )
+    versions: Mapped[list[CertificateVersion]] = relationship(
+        back_populates="certificate", order_by="CertificateVersion.number"
+    )
+    events: Mapped[list[CertificateEvent]] = relationship(
+        back_populates="certificate", order_by="CertificateEvent.id"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("state IN ('active', 'revoked')", name="state_known"),
+        sa.CheckConstraint(
+            "(state = 'revoked') = (revoked_at IS NOT NULL AND revoked_reason IS NOT NULL)",
+            name="revocation_complete",
+        ),
+        # Exactly one active certificate per student per track, whatever the race: the database decides.
+        sa.Index(
+            "uq_certificates_one_active_per_track",
+            "user_id",
+            "track_id",
+            unique=True,
+            sqlite_where=sa.text("state = 'active'"),
+            postgresql_where=sa.text("state = 'active'"),
+        ),
+    )
+
+    @property
+    def display_code(self) -> str:
+        return format_code(self.code)
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.state == CertificateState.REVOKED.value
+
+    def status_at(self, at: datetime) -> Status:
+        if self.is_revoked:
+            return Status.REVOKED
+        expires = self.current.expires_at
+        if expires is not None and expires <= at:
+            return Status.EXPIRED
+        return Status.VALID
+
+
+class CertificateVersion(db.Model):
+    """What a certificate says, as issued: a name correction, a template change or a renewal adds a version."""
+
+    __tablename__ = "certificate_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(sa.ForeignKey("certificates.id"), index=True)
+    number: Mapped[int]
+    holder_name: Mapped[str] = mapped_column(sa.String(200))
+    track_title: Mapped[str] = mapped_column(sa.String(200))
+    certifies: Mapped[str] = mapped_column(sa.Text)
+    # What the holder completed, as the track stood then: module titles and the assessed assignment's title.
+    modules: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    assessed_work: Mapped[str | None] = mapped_column(sa.String(200))
+    template: Mapped[str] = mapped_column(sa.String(40), default="classic")
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # The PDF, generated once for this version and kept (never regenerated, so what was handed out stays).
+    pdf: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
+    pdf_generated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    certificate: Mapped[Certificate] = relationship(back_populates="versions")
+
+    __table_args__ = (
+        sa.UniqueConstraint("certificate_id", "number"),
+        sa.CheckConstraint("number >= 1", name="number_positive"),
+        sa.CheckConstraint("expires_at IS NULL OR expires_at > issued_at", name="expires_after_issue"),
+    )
+
+
+class CertificateEvent(db.Model):
+    """Every state change of a certificate, with who (None: the platform itself), when and why."""
+
+    __tablename__ = "certificate_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(sa.ForeignKey("certificates.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(16))
+    version_number: Mapped[int]
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    certificate: Mapped[Certificate] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("action IN ('issued', 'reissued', 'renewed', 'revoked')", name="action_known"),
+    )
