@@ -38,12 +38,17 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped when the password changes, so every other session and remember-me cookie stops working.
     session_version: Mapped[int] = mapped_column(default=1)
+    # Extra time for every timed quiz (1.5 = half as long again), set by staff for a documented need.
+    accommodation_factor: Mapped[float] = mapped_column(sa.Float, default=1.0, server_default="1.0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
     __table_args__ = (
         sa.CheckConstraint("role IN ('student', 'instructor', 'admin')", name="role_known"),
         sa.CheckConstraint("email = lower(trim(email))", name="email_normalized"),
+        sa.CheckConstraint(
+            "accommodation_factor >= 1 AND accommodation_factor <= 4", name="accommodation_factor_range"
+        ),
     )
 
     def get_id(self) -> str:

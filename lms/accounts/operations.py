@@ -124,6 +124,24 @@ def set_role(actor: User | None, user: User, role: Role) -> None:
     db.session.commit()
 
 
+MAX_ACCOMMODATION_FACTOR = 4.0
+
+
+def set_accommodation(actor: User | None, user: User, factor: float) -> None:
+    """Set the time factor applied to every timed quiz this user starts from now on (1 = no extra time)."""
+    factor = round(float(factor), 2)
+    if not 1.0 <= factor <= MAX_ACCOMMODATION_FACTOR:
+        raise DomainError("The time factor must be between 1 (no extra time) and 4.", field="factor")
+    old = float(user.accommodation_factor or 1.0)
+    if old == factor:
+        return
+    user.accommodation_factor = factor
+    record_event(
+        actor.id if actor else None, "user.accommodation_changed", "user", user.id, old=old, new=factor
+    )
+    db.session.commit()
+
+
 def _reset_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
 

@@ -2,8 +2,52 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
+import click
 from flask import Flask
+from flask.cli import with_appcontext
+
+from lms.accounts.models import Role, User
+
+
+def _dashboard_panel(user: User) -> dict[str, Any] | None:
+    from lms.quizzes.operations import quizzes_for_student
+
+    statuses = quizzes_for_student(user.id)
+    return {"quizzes": statuses} if statuses else None
+
+
+@click.command("finalize-overdue")
+@with_appcontext
+def finalize_overdue_command() -> None:
+    """Submit every quiz attempt whose time has run out, with its saved answers (for cron or a worker)."""
+    from lms.quizzes.operations import finalize_overdue
+
+    count = finalize_overdue()
+    click.echo(f"Finalized {count} overdue attempt{'s' if count != 1 else ''}.")
 
 
 def register(app: Flask) -> None:
     """Add this feature's blueprint, content loader, dashboard panel and commands to the app."""
+    from lms.cli import lms_cli
+    from lms.content import register_content_kind
+    from lms.dashboard import Panel, register_panel
+    from lms.navigation import NavItem, add_nav_item
+    from lms.quizzes.loader import QUIZZES
+    from lms.quizzes.operations import DEFAULT_NETWORK_GRACE_SECONDS
+    from lms.quizzes.views import bp
+
+    grace = os.environ.get("LMS_QUIZ_NETWORK_GRACE_SECONDS", "").strip()
+    app.config.setdefault(
+        "QUIZ_NETWORK_GRACE_SECONDS", int(grace) if grace else DEFAULT_NETWORK_GRACE_SECONDS
+    )
+    app.register_blueprint(bp)
+    register_content_kind(QUIZZES)
+    register_panel(Panel("quizzes", "quizzes/_dashboard_panel.html", _dashboard_panel, order=20))
+    add_nav_item(NavItem("Quizzes", "quizzes.staff_quizzes", frozenset({Role.INSTRUCTOR, Role.ADMIN})))
+    add_nav_item(
+        NavItem("Accommodations", "quizzes.staff_accommodations", frozenset({Role.INSTRUCTOR, Role.ADMIN}))
+    )
+    lms_cli.add_command(finalize_overdue_command)
