@@ -93,9 +93,10 @@ def lesson(slug: str, lesson_slug: str) -> Any:
         return render_template("courses/lesson_enrol.html", track=track, page=page), 403
     if page.refusal == "locked":
         return render_template("courses/lesson_locked.html", track=track, page=page), 403
-    if enrollment is not None:
+    html = render_template("courses/lesson.html", track=track, page=page)
+    if enrollment is not None:  # after rendering: the commit expires the rows the page reads
         operations.record_visit(enrollment, page.lesson)
-    return render_template("courses/lesson.html", track=track, page=page)
+    return html
 
 
 @bp.post("/tracks/<slug>/lessons/<lesson_slug>/complete")
