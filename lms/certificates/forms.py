@@ -38,7 +38,7 @@ class VerifyForm(FlaskForm):
         "Certificate code",
         filters=[_strip],
         validators=[InputRequired("Enter the code printed on the certificate.")],
-        description="As printed on the certificate, for example 7KQ2-M9XD-4TRW-5. Case, spaces and dashes do not matter.",
+        description="As printed on the certificate, for example 7KQ2-M9XD-4TRW-H. Case, spaces and dashes do not matter.",
         render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
     )
 

@@ -44,7 +44,7 @@ class Certificate(db.Model):
     __tablename__ = "certificates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(16), unique=True)  # canonical: 7KQ2M9XD4TRW5
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)  # canonical: 7KQ2M9XD4TRWH
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     track_id: Mapped[int] = mapped_column(sa.ForeignKey("tracks.id"), index=True)
     state: Mapped[str] = mapped_column(sa.String(16), default=CertificateState.ACTIVE.value)
