@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from lms.accounts.models import User
@@ -26,10 +27,12 @@ def register_panel(panel: Panel) -> None:
         PANELS.sort(key=lambda p: p.order)
 
 
-def panels_for(user: User) -> list[tuple[str, dict[str, Any]]]:
+def panels_for(user: User) -> list[tuple[str, SimpleNamespace]]:
+    """The panels to show this user, each with its context as attributes (`panel.items` is the panel's own
+    `items`, never dict.items, whichever way a template spells it)."""
     shown = []
     for panel in PANELS:
         context = panel.provide(user)
         if context is not None:
-            shown.append((panel.template, context))
+            shown.append((panel.template, SimpleNamespace(**context)))
     return shown
