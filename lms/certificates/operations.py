@@ -77,9 +77,12 @@ def _with_current() -> sa.Select[tuple[Certificate]]:
     return sa.select(Certificate).options(joinedload(Certificate.current), joinedload(Certificate.track))
 
 
-def find_certificate(code: str) -> Certificate | None:
+def find_certificate(code: str, *, with_holder: bool = False) -> Certificate | None:
     """The certificate with this canonical code (its current version and track loaded), or None."""
-    return db.session.execute(_with_current().where(Certificate.code == code)).unique().scalar_one_or_none()
+    stmt = _with_current().where(Certificate.code == code)
+    if with_holder:
+        stmt = stmt.options(joinedload(Certificate.user))
+    return db.session.execute(stmt).unique().scalar_one_or_none()
 
 
 def certificates_of(user: User) -> Sequence[Certificate]:
@@ -505,11 +508,11 @@ def count_verifications(codes: Iterable[str]) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def verify_code(code: ParsedCode) -> Verification:
+def verify_code(code: ParsedCode, *, with_holder: bool = False) -> Verification:
     """Look up one well-formed code and count the verification (an unknown code costs a single UPDATE)."""
     if not count_verifications([code.canonical]):
         return Verification(code.display, Status.NOT_FOUND, code)
-    certificate = find_certificate(code.canonical)
+    certificate = find_certificate(code.canonical, with_holder=with_holder)
     if certificate is None:  # a guard only: it was counted a moment ago, and nothing is deleted
         return Verification(code.display, Status.NOT_FOUND, code)
     return Verification(code.display, certificate.status_at(now_utc()), code, certificate)
