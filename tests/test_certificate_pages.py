@@ -19,7 +19,14 @@ from lms.certificates import operations
 from lms.certificates.codes import check_symbol, format_code
 from lms.certificates.models import CertificateVersion
 from lms.extensions import db
-from tests.test_certificates import certified_track, issue, issued, progress, track  # noqa: F401
+from tests import test_certificates as shared
+
+certified_track, issue = shared.certified_track, shared.issue
+progress, track, issued = (
+    shared.progress,
+    shared.track,
+    shared.issued,
+)  # fixtures shared with test_certificates
 
 BASE = "http://127.0.0.1:5000"  # the default LMS_BASE_URL
 
