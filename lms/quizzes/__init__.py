@@ -36,7 +36,7 @@ def register(app: Flask) -> None:
     from lms.dashboard import Panel, register_panel
     from lms.navigation import NavItem, add_nav_item
     from lms.quizzes.loader import QUIZZES
-    from lms.quizzes.operations import DEFAULT_NETWORK_GRACE_SECONDS
+    from lms.quizzes.operations import DEFAULT_NETWORK_GRACE_SECONDS, format_points
     from lms.quizzes.views import bp
 
     grace = os.environ.get("LMS_QUIZ_NETWORK_GRACE_SECONDS", "").strip()
@@ -44,6 +44,7 @@ def register(app: Flask) -> None:
         "QUIZ_NETWORK_GRACE_SECONDS", int(grace) if grace else DEFAULT_NETWORK_GRACE_SECONDS
     )
     app.register_blueprint(bp)
+    app.add_template_filter(format_points, "quiz_points")
     register_content_kind(QUIZZES)
     register_panel(Panel("quizzes", "quizzes/_dashboard_panel.html", _dashboard_panel, order=20))
     add_nav_item(NavItem("Quizzes", "quizzes.staff_quizzes", frozenset({Role.INSTRUCTOR, Role.ADMIN})))

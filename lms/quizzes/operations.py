@@ -77,6 +77,13 @@ def describe_duration(seconds: float) -> str:
     return " ".join(parts)
 
 
+def format_points(value: float | None) -> str:
+    """5 rather than 5.0; 2.5; 1.33."""
+    if value is None:
+        return "-"
+    return f"{round(float(value), 2):g}"
+
+
 def short_duration(seconds: float) -> str:
     """45 min; 1 h 5 min; 30 s (for "45 min, extended from 30")."""
     seconds = max(0, round(seconds))

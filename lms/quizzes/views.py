@@ -189,8 +189,15 @@ def submit(attempt_id: int) -> Any:
         if not ActionForm().validate_on_submit():
             flash("This page had expired: reload it and submit again. Your saved answers are kept.", "error")
             return redirect(url_for("quizzes.take", attempt_id=attempt_id))
-        attempt = _read_own(attempt_id)
-        by, form_answers = "student", _form_answers(attempt) if attempt.state == IN_PROGRESS else None
+        attempt = db.session.get(
+            Attempt, attempt_id
+        )  # not finalized here: the operation decides, and says so
+        if attempt is None or attempt.user_id != acting_user().id:
+            raise HTTPNotFound("There is no such attempt.")
+        if attempt.state != IN_PROGRESS:
+            flash(_already_submitted_message(attempt), "info")
+            return redirect(result_url)
+        by, form_answers = "student", _form_answers(attempt)
     try:
         attempt = operations.submit_attempt(acting_user(), attempt_id, form_answers, by=by)
     except DomainError as error:
@@ -208,6 +215,15 @@ def submit(attempt_id: int) -> Any:
         return jsonify(ok=True, state=attempt.state, result_url=result_url, percent=attempt.percent)
     flash("Your attempt is submitted.", "success")
     return redirect(result_url)
+
+
+def _already_submitted_message(attempt: Attempt) -> str:
+    if attempt.submitted_by == "server":
+        return (
+            f"Time was up at {attempt.deadline:%H:%M:%S} UTC, so your attempt was submitted automatically with the "
+            "answers saved before the deadline. The answers in the form you sent were not accepted."
+        )
+    return "This attempt was already submitted; here is its result."
 
 
 def _review_level(quiz: Quiz) -> str:
