@@ -83,6 +83,7 @@ def test_enrol_leave_and_enrol_again_keeps_progress(client, login, student, trac
     assert enrollment.active and enrollment.user_id == student.id
 
     assert "already enrolled" in text(client.post("/tracks/sample/enroll", follow_redirects=True))
+    assert '<span class="badge badge-ok">Enrolled</span>' in text(client.get("/tracks"))
     client.post("/tracks/sample/lessons/m1-l1/complete")
     assert completions(student) == 1
 
