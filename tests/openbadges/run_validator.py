@@ -26,6 +26,7 @@ CONTEXT_URLS = {
 
 _real_connect = socket.socket.connect
 _real_create_connection = socket.create_connection
+_real_getaddrinfo = socket.getaddrinfo
 
 
 def _is_loopback(host):
@@ -50,10 +51,18 @@ def _guarded_create_connection(address, *args, **kwargs):
     return _real_create_connection(address, *args, **kwargs)
 
 
+def _guarded_getaddrinfo(host, *args, **kwargs):
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    if not _is_loopback(name):
+        raise socket.gaierror(f"offline validator: refused to look up {name}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
 def install_offline_guard():
-    """Serve the shipped context for its URL, pass loopback through, refuse the rest."""
+    """Serve the shipped context for its URL, pass loopback through, refuse the rest (no lookup, no connect)."""
     socket.socket.connect = _guarded_connect
     socket.create_connection = _guarded_create_connection
+    socket.getaddrinfo = _guarded_getaddrinfo
 
     import requests
     from openbadges.verifier.openbadges_context import OPENBADGES_CONTEXT_V2_DICT
