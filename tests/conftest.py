@@ -154,6 +154,19 @@ def app_config(request: pytest.FixtureRequest, tmp_path: Path, database_url: str
     return config
 
 
+# The live server runs in a forked process: it must open its own database connections, never reuse (and so
+# corrupt) the ones the test process holds. SQLAlchemy's advice: dispose the pool in the child without closing.
+_ENGINES_TO_FORGET_IN_CHILD: list[sa.Engine] = []
+
+
+def _forget_inherited_connections() -> None:
+    for engine in _ENGINES_TO_FORGET_IN_CHILD:
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
 @pytest.fixture
 def app(app_config: dict[str, Any], backend: str) -> Iterator[Flask]:
     app = create_app(app_config)
@@ -161,6 +174,7 @@ def app(app_config: dict[str, Any], backend: str) -> Iterator[Flask]:
     if backend == "postgresql":
         _truncate_all(app)
     with app.app_context():
+        _ENGINES_TO_FORGET_IN_CHILD[:] = [db.engine]
         yield app
         db.session.remove()
         db.engine.dispose()
