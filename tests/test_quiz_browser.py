@@ -1,0 +1,153 @@
+"""In a real browser: autosave, going offline and back, a reload mid-attempt, the timer submitting at zero, and the
+plain form without JavaScript. Short limits (set on the server) keep each test to a few seconds."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from lms.clock import now_utc
+from lms.extensions import db
+from lms.quizzes.models import AnswerSave, Attempt
+from tests.conftest import PASSWORD
+from tests.test_quiz_support import setup_quiz
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def quiz(app, tmp_path, student):
+    """Set up before the live server starts, then drop pooled connections: the server process is forked from
+    this one, and a PostgreSQL connection used by both processes breaks."""
+    setup_quiz(tmp_path, student)
+    taker = SimpleNamespace(email=student.email, full_name=student.full_name)
+    db.session.remove()
+    db.engine.dispose()
+    return taker
+
+
+def sign_in(page, user) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name=f"Welcome, {user.full_name}").wait_for()
+
+
+def start_quiz(page) -> int:
+    page.goto("/quizzes/basics-quiz")
+    page.get_by_role("button", name=re.compile("Start the quiz")).click()
+    page.get_by_role("button", name="Submit your answers").wait_for()
+    return int(page.url.rstrip("/").rsplit("/", 1)[1])
+
+
+def state(page, question: str):
+    return page.locator(f"#state-{question}")
+
+
+def wait_saved(page, question: str) -> None:
+    expect(state(page, question)).to_have_text(re.compile(r"^saved \d\d:\d\d:\d\d$"), timeout=10_000)
+
+
+def remaining_seconds(page) -> int:
+    text = page.locator("#quiz-remaining").inner_text().strip()
+    parts = [int(p) for p in text.split(":")]
+    return parts[-2] * 60 + parts[-1] + (parts[0] * 3600 if len(parts) == 3 else 0)
+
+
+def test_offline_answers_are_sent_on_reconnect_and_the_timer_submits_everything(quiz, page):
+    sign_in(page, quiz)
+    attempt_id = start_quiz(page)
+    page.get_by_label("A clear business goal").check()
+    wait_saved(page, "goal")
+
+    page.context.set_offline(True)
+    page.get_by_label("True", exact=True).check()
+    page.get_by_label("Channel coverage").check()
+    page.get_by_label("Your answer to question 4").fill("Return on investment")
+    expect(state(page, "roi")).to_have_text("not saved: offline", timeout=10_000)
+    assert state(page, "pilot").inner_text() == "not saved: offline"
+    assert page.locator("#quiz-connection").is_visible()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AnswerSave)) == 1
+
+    page.context.set_offline(False)
+    for question in ("pilot", "pick", "roi"):
+        wait_saved(page, question)
+    saved = dict(db.session.execute(sa.select(AnswerSave.question_id, AnswerSave.value)).all())
+    assert saved == {"goal": "c1", "pilot": True, "pick": ["c1"], "roi": "Return on investment"}
+
+    # The server moves the deadline to two seconds from now; the next save's answer tells the page.
+    db.session.execute(sa.update(Attempt).values(deadline=now_utc() + timedelta(seconds=2)))
+    db.session.commit()
+    page.get_by_label("Data quality").check()
+    wait_saved(page, "pick")
+    page.wait_for_url(re.compile(rf"/quizzes/attempts/{attempt_id}/result$"))
+    assert "4 answered" in page.locator("#quiz-result").inner_text()
+    db.session.expire_all()
+    done = db.session.get(Attempt, attempt_id)
+    assert (done.state, done.submitted_by, done.score) == ("submitted", "timer", 5.0)
+
+
+def test_a_reload_keeps_the_answers_and_the_remaining_time(quiz, page):
+    sign_in(page, quiz)
+    start_quiz(page)
+    page.get_by_label("The most popular platform").check()
+    page.get_by_label("Your answer to question 4").fill("ROI")
+    wait_saved(page, "goal")
+    wait_saved(page, "roi")
+    before = remaining_seconds(page)
+    page.reload()
+    page.get_by_role("button", name="Submit your answers").wait_for()
+    after = remaining_seconds(page)
+    assert 0 <= before - after <= 3  # the same deadline, not a fresh countdown
+    assert after > 500
+    assert page.get_by_label("The most popular platform").is_checked()
+    assert page.get_by_label("Your answer to question 4").input_value() == "ROI"
+    assert re.fullmatch(r"saved \d\d:\d\d:\d\d", state(page, "goal").inner_text())
+
+    page.get_by_role("button", name="Submit your answers").click()
+    page.wait_for_url(re.compile(r"/result$"))
+    assert "1 of 5 points (20.0%)" in page.locator("#quiz-score").inner_text()
+
+
+def test_warnings_and_the_announcement_near_the_end(quiz, page):
+    sign_in(page, quiz)
+    attempt_id = start_quiz(page)
+    db.session.execute(sa.update(Attempt).values(deadline=now_utc() + timedelta(seconds=290)))
+    db.session.commit()
+    page.reload()
+    warning = page.locator("#quiz-warning")
+    warning.wait_for()
+    assert warning.inner_text() == "5 minutes left."
+    assert page.locator("#quiz-announcer").get_attribute("aria-live") == "polite"
+    expect(page.locator("#quiz-announcer")).to_contain_text("minutes left")
+    db.session.execute(
+        sa.update(Attempt).where(Attempt.id == attempt_id).values(deadline=now_utc() + timedelta(seconds=50))
+    )
+    db.session.commit()
+    page.reload()
+    expect(page.locator("#quiz-warning")).to_have_text(re.compile(r"^1 minute left"))
+
+
+def test_without_javascript_the_quiz_is_a_plain_form(quiz, chromium, live_server):
+    context = chromium.new_context(base_url=live_server.url(), java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        sign_in(page, quiz)
+        attempt_id = start_quiz(page)
+        page.get_by_label("A clear business goal").check()
+        page.get_by_label("Channel coverage").check()
+        page.get_by_label("Data quality").check()
+        page.get_by_label("True", exact=True).check()
+        page.get_by_label("Your answer to question 4").fill("roi")
+        page.get_by_role("button", name="Submit your answers").click()
+        page.wait_for_url(re.compile(rf"/quizzes/attempts/{attempt_id}/result$"))
+        assert "5 of 5 points (100.0%)" in page.locator("#quiz-score").inner_text()
+    finally:
+        context.close()
