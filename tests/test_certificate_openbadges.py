@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 
 import pytest
+import sqlalchemy as sa
 
 from lms.certificates import operations
-from lms.extensions import db
 from tests import test_certificates as shared
 from tests.openbadges import ensure_validator, messages, run_validator
 
@@ -32,18 +32,18 @@ def live_port() -> int:
 
 @pytest.fixture
 def app_config(app_config, live_port):
-    """Ids in the assertion must be URLs the validator can fetch: our live server's."""
-    return {**app_config, "LIVESERVER_PORT": live_port, "BASE_URL": f"http://127.0.0.1:{live_port}"}
-
-
-@pytest.fixture
-def no_shared_connections(app):
-    """Close pooled connections before the live server forks, so parent and child never share a socket."""
-    db.engine.dispose()
+    """Ids in the assertion must be URLs the validator can fetch: our live server's. The server is forked as soon
+    as the app exists, so no pooled connection is kept for it to share (NullPool)."""
+    return {
+        **app_config,
+        "LIVESERVER_PORT": live_port,
+        "BASE_URL": f"http://127.0.0.1:{live_port}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": sa.pool.NullPool},
+    }
 
 
 def test_validator_accepts_our_assertion_and_rejects_the_wrong_recipient(
-    validator, no_shared_connections, live_server, issued, student
+    validator, live_server, issued, student
 ):
     url = operations.verification_url(issued)
     assert url.startswith("http://127.0.0.1:")

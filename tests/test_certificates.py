@@ -312,7 +312,7 @@ def test_revoke_needs_a_reason(client, login, instructor, issued):
     login(client, instructor)
     response = client.post(f"/staff/certificates/{issued.display_code}/revoke", data={"reason": "  "})
     assert response.status_code == 422
-    assert "Give a reason" in field_error(response.get_data(as_text=True), "reason")
+    assert "Give a reason" in field_error(response.get_data(as_text=True), "revoke-reason")
     assert operations.find_certificate(issued.code).state == "active"
 
 

@@ -15,7 +15,8 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-def _reason_field(label: str, description: str) -> TextAreaField:
+def _reason_field(label: str, description: str, field_id: str | None = None) -> TextAreaField:
+    """A required reason. `field_id` keeps ids unique where two forms share a page (revoke and reissue)."""
     return TextAreaField(
         label,
         filters=[_strip],
@@ -25,6 +26,7 @@ def _reason_field(label: str, description: str) -> TextAreaField:
         ],
         description=description,
         render_kw={"rows": 3},
+        id=field_id,
     )
 
 
@@ -74,7 +76,9 @@ class IssueForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     reason = _reason_field(
-        "Reason for revoking", "Shown to anyone who verifies this certificate. Revoking cannot be undone."
+        "Reason for revoking",
+        "Shown to anyone who verifies this certificate. Revoking cannot be undone.",
+        field_id="revoke-reason",
     )
 
 
@@ -85,7 +89,11 @@ class ReissueForm(FlaskForm):
         validators=[DataRequired("Enter the name as it should be printed."), Length(max=200)],
     )
     template = SelectField("Template", choices=[SelectChoice(key, label) for key, label in TEMPLATES.items()])
-    reason = _reason_field("Reason for reissuing", "For example: name corrected at the holder's request.")
+    reason = _reason_field(
+        "Reason for reissuing",
+        "For example: name corrected at the holder's request.",
+        field_id="reissue-reason",
+    )
 
 
 class RenewForm(FlaskForm):
