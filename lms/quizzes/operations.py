@@ -350,6 +350,15 @@ class SaveReceipt:
     saved_at: datetime
     current: bool  # False: a newer save for this question had already arrived (this one is kept, not used)
     deadline: datetime
+    submit_cutoff: datetime
+
+
+def _questions_of(version_id: int) -> dict[str, dict[str, Any]]:
+    """A version's questions by id, without loading the version as an object."""
+    pool = db.session.execute(
+        sa.select(QuizVersion.questions).where(QuizVersion.id == version_id)
+    ).scalar_one()
+    return {q["id"]: q for q in pool}
 
 
 def _given_at(client_at: datetime | None, now: datetime) -> datetime:
@@ -385,7 +394,9 @@ def save_answer(
             raise TimeUp("Time is up: answers can no longer be changed. Submit your attempt now.")
         raise TimeUp(_time_up_message(attempt))
     question = (
-        attempt.version.question_map().get(question_id) if question_id in attempt.question_ids else None
+        _questions_of(attempt.quiz_version_id).get(question_id)
+        if question_id in attempt.question_ids
+        else None
     )
     if question is None:
         db.session.rollback()
@@ -410,8 +421,9 @@ def save_answer(
         source="autosave",
     )
     db.session.add(save)
+    deadline, cutoff = attempt.deadline, submit_cutoff(attempt)
     db.session.commit()
-    return SaveReceipt(question_id, seq, now, newest is None or seq >= newest, attempt.deadline)
+    return SaveReceipt(question_id, seq, now, newest is None or seq >= newest, deadline, cutoff)
 
 
 def _time_up_message(attempt: Attempt) -> str:

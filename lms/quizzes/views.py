@@ -35,14 +35,23 @@ def _ms(moment: datetime) -> int:
 
 
 def _clock(attempt: Attempt | None = None) -> dict[str, Any]:
+    if attempt is None:
+        return _times()
+    return _times(attempt.deadline, operations.submit_cutoff(attempt), attempt.state)
+
+
+def _times(
+    deadline: datetime | None = None, cutoff: datetime | None = None, state: str | None = None
+) -> dict[str, Any]:
+    """The server's time (and the attempt's deadline) in every answer, so the page's countdown follows the server."""
     now = now_utc()
     data: dict[str, Any] = {"server_time": now.isoformat(), "server_time_ms": _ms(now)}
-    if attempt is not None:
+    if deadline is not None and cutoff is not None:
         data.update(
-            deadline=attempt.deadline.isoformat(),
-            deadline_ms=_ms(attempt.deadline),
-            submit_cutoff_ms=_ms(operations.submit_cutoff(attempt)),
-            state=attempt.state,
+            deadline=deadline.isoformat(),
+            deadline_ms=_ms(deadline),
+            submit_cutoff_ms=_ms(cutoff),
+            state=state,
         )
     return data
 
@@ -151,7 +160,7 @@ def save(attempt_id: int) -> Any:
         current=receipt.current,
         saved_at=receipt.saved_at.isoformat(),
         saved_at_ms=_ms(receipt.saved_at),
-        **_clock(db.session.get(Attempt, attempt_id)),
+        **_times(receipt.deadline, receipt.submit_cutoff, IN_PROGRESS),
     )
 
 
