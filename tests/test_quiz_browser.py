@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -22,13 +21,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def quiz(app, tmp_path, student):
-    """Set up before the live server starts, then drop pooled connections: the server process is forked from
-    this one, and a PostgreSQL connection used by both processes breaks."""
-    setup_quiz(tmp_path, student)
-    taker = SimpleNamespace(email=student.email, full_name=student.full_name)
-    db.session.remove()
-    db.engine.dispose()
-    return taker
+    return setup_quiz(tmp_path, student)
 
 
 def sign_in(page, user) -> None:
@@ -60,8 +53,8 @@ def remaining_seconds(page) -> int:
     return parts[-2] * 60 + parts[-1] + (parts[0] * 3600 if len(parts) == 3 else 0)
 
 
-def test_offline_answers_are_sent_on_reconnect_and_the_timer_submits_everything(quiz, page):
-    sign_in(page, quiz)
+def test_offline_answers_are_sent_on_reconnect_and_the_timer_submits_everything(quiz, student, page):
+    sign_in(page, student)
     attempt_id = start_quiz(page)
     page.get_by_label("A clear business goal").check()
     wait_saved(page, "goal")
@@ -93,8 +86,8 @@ def test_offline_answers_are_sent_on_reconnect_and_the_timer_submits_everything(
     assert (done.state, done.submitted_by, done.score) == ("submitted", "timer", 5.0)
 
 
-def test_a_reload_keeps_the_answers_and_the_remaining_time(quiz, page):
-    sign_in(page, quiz)
+def test_a_reload_keeps_the_answers_and_the_remaining_time(quiz, student, page):
+    sign_in(page, student)
     start_quiz(page)
     page.get_by_label("The most popular platform").check()
     page.get_by_label("Your answer to question 4").fill("ROI")
@@ -115,8 +108,8 @@ def test_a_reload_keeps_the_answers_and_the_remaining_time(quiz, page):
     assert "1 of 5 points (20.0%)" in page.locator("#quiz-score").inner_text()
 
 
-def test_warnings_and_the_announcement_near_the_end(quiz, page):
-    sign_in(page, quiz)
+def test_warnings_and_the_announcement_near_the_end(quiz, student, page):
+    sign_in(page, student)
     attempt_id = start_quiz(page)
     db.session.execute(sa.update(Attempt).values(deadline=now_utc() + timedelta(seconds=290)))
     db.session.commit()
@@ -134,12 +127,12 @@ def test_warnings_and_the_announcement_near_the_end(quiz, page):
     expect(page.locator("#quiz-warning")).to_have_text(re.compile(r"^1 minute left"))
 
 
-def test_without_javascript_the_quiz_is_a_plain_form(quiz, chromium, live_server):
+def test_without_javascript_the_quiz_is_a_plain_form(quiz, student, chromium, live_server):
     context = chromium.new_context(base_url=live_server.url(), java_script_enabled=False)
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
-        sign_in(page, quiz)
+        sign_in(page, student)
         attempt_id = start_quiz(page)
         page.get_by_label("A clear business goal").check()
         page.get_by_label("Channel coverage").check()
