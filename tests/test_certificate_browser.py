@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 
 import pytest
-import sqlalchemy as sa
 
 from lms.accounts.models import Role
 from lms.certificates import eligibility
@@ -34,14 +33,13 @@ def stand_ins(monkeypatch):
 
 @pytest.fixture
 def app_config(app_config, live_port, pytestconfig, stand_ins):
-    """The live server is forked as soon as the app exists (pytest-flask), so the stand-ins come first, and no
-    pooled connection is kept for the fork to share (NullPool): parent and server each open their own."""
+    """The live server is forked as soon as the app exists (pytest-flask's autouse fixture), so the stand-ins,
+    which the server inherits, must be in place first."""
     host = pytestconfig.getvalue("live_server_host")
     return {
         **app_config,
         "LIVESERVER_PORT": live_port,
         "BASE_URL": f"http://{host}:{live_port}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": sa.pool.NullPool},
     }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 
 import pytest
-import sqlalchemy as sa
 
 from lms.certificates import operations
 from tests import test_certificates as shared
@@ -32,13 +31,11 @@ def live_port() -> int:
 
 @pytest.fixture
 def app_config(app_config, live_port):
-    """Ids in the assertion must be URLs the validator can fetch: our live server's. The server is forked as soon
-    as the app exists, so no pooled connection is kept for it to share (NullPool)."""
+    """Ids in the assertion must be URLs the validator can fetch: our live server's."""
     return {
         **app_config,
         "LIVESERVER_PORT": live_port,
         "BASE_URL": f"http://127.0.0.1:{live_port}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": sa.pool.NullPool},
     }
 
 

@@ -21,7 +21,7 @@ from lms.courses import operations as courses
 from lms.courses.models import Track
 from lms.errors import DomainError
 from lms.extensions import db
-from tests.conftest import BASE_CONFIG, _truncate_all
+from tests.conftest import BASE_CONFIG, _reset_database
 from tests.fixtures.courses.samples import enrol_directly, lesson_by_slug, make_track
 from tests.support import field_error
 
@@ -131,6 +131,60 @@ def test_modules_part_uses_the_real_lesson_completions(student, app, monkeypatch
     assert certificate.user_id == student.id and certificate.state == "active"
 
 
+def test_the_rule_with_real_rows_from_courses_quizzes_and_assignments(app, tmp_path, student):
+    """No stand-ins: a lesson completed, quiz attempts and a released handbook grade, as those features store them."""
+    import secrets
+
+    from lms.assignments.models import Submission
+    from lms.courses.models import Lesson, Module
+    from lms.quizzes.models import Attempt, QuizVersion
+    from tests.fixtures.files.rows import make_assignment
+    from tests.test_quiz_support import setup_quiz
+
+    quiz = setup_quiz(tmp_path, student, slug="final-exam")
+    track = db.session.get(Track, quiz.track_id)
+    track.completion = {"modules": "all", "quizzes": ["final-exam"], "assignment": "handbook"}
+    module = db.session.execute(sa.select(Module).where(Module.track_id == track.id)).scalars().first()
+    lesson = Lesson(track_id=track.id, module_id=module.id, slug="only", title="The only lesson",
+                    body_html="<p>x</p>", source_hash="x")  # fmt: skip
+    db.session.add(lesson)
+    assignment = make_assignment(track)  # commits
+    version_id = db.session.execute(
+        sa.select(QuizVersion.id).where(QuizVersion.quiz_id == quiz.id)
+    ).scalar_one()
+
+    def attempt(number: int, percent: float) -> None:
+        db.session.add(Attempt(
+            quiz_id=quiz.id, quiz_version_id=version_id, user_id=student.id, number=number, state="submitted",
+            time_limit_seconds=quiz.time_limit_seconds, deadline=clock.now_utc() + timedelta(hours=1), layout=[],
+            submitted_at=clock.now_utc(), submitted_by="student", score=percent, max_score=100, percent=percent,
+            passed=percent >= 60, results={},
+        ))  # fmt: skip
+        db.session.commit()
+
+    def missing() -> list[str]:
+        return [r.key for r in eligibility.check_eligibility(student.id, track).missing]
+
+    assert missing() == ["modules", "quiz:final-exam", "assignment"]
+    courses.complete_lesson(student, lesson)  # emits progress_changed: not enough yet
+    assert missing() == ["quiz:final-exam", "assignment"]
+    attempt(1, 40.0)
+    assert missing() == ["quiz:final-exam", "assignment"]
+    attempt(2, 80.0)
+    assert missing() == ["assignment"]
+    assert all_certificates() == []
+    db.session.add(Submission(
+        assignment_id=assignment.id, user_id=student.id, state="released", stored_name=secrets.token_hex(16),
+        original_name="handbook.pdf", size_bytes=1000, sha256="0" * 64, detected_type="pdf",
+        submitted_at=clock.now_utc(), version=1,
+    ))  # fmt: skip
+    events.emit(events.PROGRESS_CHANGED, user_id=student.id, track_id=track.id)  # as a grade release does
+    db.session.commit()
+    assert missing() == []
+    [certificate] = all_certificates()
+    assert certificate.current.assessed_work == "Social Media Strategy Handbook"
+
+
 # --- issuing -----------------------------------------------------------------------------------------------------
 
 
@@ -175,7 +229,7 @@ def test_a_revoked_certificate_is_not_replaced_automatically(issued, student, tr
 def pg_app(pg_schema):
     """An app on PostgreSQL only: the race below needs real concurrent transactions."""
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": pg_schema})
-    _truncate_all(app)
+    _reset_database(app, "postgresql")
     with app.app_context():
         yield app
         db.session.remove()
