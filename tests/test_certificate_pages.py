@@ -20,6 +20,7 @@ from lms.certificates.codes import check_symbol, format_code
 from lms.certificates.models import CertificateVersion
 from lms.extensions import db
 from tests import test_certificates as shared
+from tests.hostile import XSS_PAYLOADS, active_content
 
 certified_track, issue = shared.certified_track, shared.issue
 progress, track, issued = (
@@ -513,3 +514,25 @@ def test_revoked_certificate_on_the_holders_page_says_so_and_offers_no_pdf(
     assert "certificate.pdf" not in page and "linkedin" not in page
     response = client.get(f"/certificates/{issued.display_code}/certificate.pdf")
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("payload", XSS_PAYLOADS[:6])
+def test_hostile_names_and_reasons_render_inert_on_every_certificate_page(
+    client, login, make_user, admin, track, progress, payload
+):
+    holder = make_user(Role.STUDENT, full_name=f"Mallory {payload}")
+    certificate = issue(holder, track, progress)
+    operations.reissue_certificate(certificate, admin, payload, holder_name=f"Mal {payload}")
+    pages = [client.get(f"/verify/{certificate.display_code}")]
+    login(client, holder)
+    pages.append(client.get(f"/certificates/{certificate.display_code}"))
+    pages.append(client.get("/dashboard"))
+    login(client, admin)
+    pages.append(client.get(f"/staff/certificates/{certificate.display_code}"))
+    pages.append(client.get("/staff/certificates"))
+    operations.revoke_certificate(certificate, admin, f"Because {payload}")
+    pages.append(client.get(f"/verify/{certificate.display_code}"))
+    pages.append(client.post("/verify/bulk", data={"codes": f"{certificate.display_code}\n{payload}"}))
+    for response in pages:
+        assert response.status_code in (200, 410), response.request.path
+        assert active_content(text_of(response)) == [], response.request.path
