@@ -37,6 +37,7 @@
   var pending = loadPending(); // question id -> {question, value, seq, given_at_ms}
   var inflight = {}; // question id -> seq being sent
   var seqs = {};
+  var lastGiven = {}; // question id -> the last answer given, as JSON
   var retryTimer = null;
   var timeIsUp = false;
   var submitting = false;
@@ -258,10 +259,16 @@
       return;
     }
     var questionId = fieldset.dataset.question;
+    var value = readValue(fieldset);
+    var key = JSON.stringify(value);
+    if (lastGiven[questionId] === key) {
+      return; // the same answer again (a text field losing focus): nothing new to save
+    }
+    lastGiven[questionId] = key;
     seqs[questionId] = (seqs[questionId] || 0) + 1;
     pending[questionId] = {
       question: questionId,
-      value: readValue(fieldset),
+      value: value,
       seq: seqs[questionId],
       given_at_ms: Math.round(serverNow())
     };
@@ -450,6 +457,7 @@
       delete pending[questionId];
     }
     seqs[questionId] = Math.max(serverSeq, waiting ? waiting.seq : -1);
+    lastGiven[questionId] = JSON.stringify(readValue(fieldset));
     var state = stateEl(questionId);
     if (state && state.dataset.savedAtMs && !pending[questionId]) {
       setState(questionId, "saved", "saved " + localTime(Number(state.dataset.savedAtMs)));
@@ -470,7 +478,6 @@
     if (fieldset && fieldset.dataset.type === "short") {
       var id = fieldset.dataset.question;
       window.clearTimeout(typingTimers[id]);
-      setState(id, "saving", "typing...");
       typingTimers[id] = window.setTimeout(function () { record(fieldset); }, 600);
     }
   });
