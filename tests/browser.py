@@ -47,3 +47,21 @@ def page(chromium: Any, live_server: Any) -> Iterator[Any]:
         yield tab
     finally:
         context.close()
+
+
+@pytest.fixture
+def live_server(_no_connection_across_fork: None, live_server: Any) -> Any:
+    """pytest-flask's live server, forked only once this process holds no database connection.
+
+    A connection open at fork time would be shared with the server: for SQLite that means the server keeps reading
+    through a deleted WAL index and never sees rows the test writes afterwards (SQLite: never carry a connection
+    across fork)."""
+    return live_server
+
+
+@pytest.fixture
+def _no_connection_across_fork(app: Any) -> None:
+    from lms.extensions import db
+
+    db.session.remove()
+    db.engine.dispose()

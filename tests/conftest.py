@@ -105,53 +105,58 @@ def pg_schema(worker_id_safe: str) -> Iterator[str]:
         drop_schema(name)
 
 
-def _truncate_all(app: Flask) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-    with app.app_context(), db.engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-
-
-@pytest.fixture
-def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-        return
-    if not PG_URL:
-        pytest.skip(PG_SKIP_REASON)
-    name = new_schema_name("migrations")
-    create_schema(name)
-    try:
-        yield schema_url(PG_URL, name)
-    finally:
-        drop_schema(name)
-
-
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
 @pytest.fixture
-def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def app_config(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """This test's settings; tests change them with @pytest.mark.app_config(KEY=value) or by overriding this
+    fixture. The database is chosen by the `app` fixture."""
+    config = {**BASE_CONFIG, "UPLOAD_DIR": str(tmp_path / "uploads")}
+    for marker in reversed(list(request.node.iter_markers("app_config"))):
+        config.update(marker.kwargs)
+    return config
+
+
+def _reset_database(app: Flask, backend: str) -> None:
+    """Empty every table, so the next test starts from a fresh database."""
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with app.app_context(), db.engine.begin() as conn:
+        if backend == "postgresql":
+            quoted = ", ".join(f'"{table}"' for table in tables)
+            conn.exec_driver_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+        else:
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+            for table in tables:
+                conn.exec_driver_sql(f'DELETE FROM "{table}"')  # noqa: S608 (names from our own metadata)
+
+
+# Building an app compiles every URL rule (a few ms each), so tests with the default settings share one app per
+# backend and get an emptied database; tests with settings of their own get an app (and database) of their own.
+_SHARED_APPS: dict[str, tuple[Flask, dict[str, Any]]] = {}
+
+
+def _database_url_for(backend: str, request: pytest.FixtureRequest, path: Path) -> str:
     if backend == "sqlite":
-        template = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "lms.sqlite3"
-        shutil.copyfile(template, path)
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     return request.getfixturevalue("pg_schema")
 
 
-@pytest.fixture
-def app_config(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> dict[str, Any]:
-    """The configuration for this test's app; tests change it with @pytest.mark.app_config(KEY=value)."""
-    config = {
-        **BASE_CONFIG,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-    }
-    for marker in reversed(list(request.node.iter_markers("app_config"))):
-        config.update(marker.kwargs)
-    return config
+def _shared_app(backend: str, request: pytest.FixtureRequest) -> Flask:
+    if backend not in _SHARED_APPS:
+        path = request.getfixturevalue("tmp_path_factory").mktemp(f"shared-{backend}") / "lms.sqlite3"
+        app = create_app(
+            {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": _database_url_for(backend, request, path)}
+        )
+        app.test_client_class = BrowserLikeClient
+        _SHARED_APPS[backend] = (app, dict(app.config))
+    app, settings = _SHARED_APPS[backend]
+    app.config.clear()
+    app.config.update(settings)
+    return app
 
 
 # The live server runs in a forked process: it must open its own database connections, never reuse (and so
@@ -168,16 +173,28 @@ os.register_at_fork(after_in_child=_forget_inherited_connections)
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any], backend: str) -> Iterator[Flask]:
-    app = create_app(app_config)
-    app.test_client_class = BrowserLikeClient
-    if backend == "postgresql":
-        _truncate_all(app)
+def app(
+    app_config: dict[str, Any], backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Flask]:
+    own_settings = (
+        {k: v for k, v in app_config.items() if k != "UPLOAD_DIR"} != BASE_CONFIG
+        or os.environ.get("LMS_TEST_SHARED_APP") == "0"  # for chasing a leak between tests
+    )
+    if own_settings:
+        url = _database_url_for(backend, request, tmp_path / "lms.sqlite3")
+        app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": url})
+        app.test_client_class = BrowserLikeClient
+    else:
+        app = _shared_app(backend, request)
+        app.config["UPLOAD_DIR"] = app_config["UPLOAD_DIR"]
+    if backend == "postgresql" or not own_settings:
+        _reset_database(app, backend)
     with app.app_context():
         _ENGINES_TO_FORGET_IN_CHILD[:] = [db.engine]
         yield app
         db.session.remove()
-        db.engine.dispose()
+        if own_settings:
+            db.engine.dispose()
     clock.freeze(None)
 
 
@@ -223,18 +240,20 @@ def admin(make_user: Callable[..., User]) -> User:
 
 
 @pytest.fixture
-def samples(make_user: Callable[..., User]) -> SimpleNamespace:
-    """One user per role plus the rows each feature's access rules need (tests/access_rules/)."""
+def samples(make_user: Callable[..., User], request: pytest.FixtureRequest) -> SimpleNamespace:
+    """One user per role plus the rows the access rules need (tests/access_rules/): only those of the rule's own
+    feature when the test is parametrized with a `rule`, else every feature's."""
     from tests.access_rules import prepare_samples
 
-    return prepare_samples(
-        SimpleNamespace(
-            student=make_user(Role.STUDENT, full_name="Sample Student"),
-            other_student=make_user(Role.STUDENT, full_name="Other Student"),
-            instructor=make_user(Role.INSTRUCTOR, full_name="Sample Instructor"),
-            admin=make_user(Role.ADMIN, full_name="Sample Admin"),
-        )
+    callspec = getattr(request.node, "callspec", None)
+    rule = callspec.params.get("rule") if callspec is not None else None
+    users = SimpleNamespace(
+        student=make_user(Role.STUDENT, full_name="Sample Student"),
+        other_student=make_user(Role.STUDENT, full_name="Other Student"),
+        instructor=make_user(Role.INSTRUCTOR, full_name="Sample Instructor"),
+        admin=make_user(Role.ADMIN, full_name="Sample Admin"),
     )
+    return prepare_samples(users, owner=getattr(rule, "owner", None))
 
 
 def sign_in(client: BrowserLikeClient, user: User) -> BrowserLikeClient:
