@@ -24,7 +24,7 @@ from lms.courses.models import Enrollment
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 from lms.quizzes.models import IN_PROGRESS, SUBMITTED, AnswerSave, Attempt, Quiz, QuizOverride, QuizVersion
-from lms.quizzes.scoring import AnswerInvalid, normalize_answer, score_attempt
+from lms.quizzes.scoring import AnswerInvalid, AttemptScore, normalize_answer, score_attempt
 
 DEFAULT_NETWORK_GRACE_SECONDS = 10
 MAX_EXTRA_MINUTES = 24 * 60
@@ -499,15 +499,20 @@ def _record_form_answers(attempt: Attempt, form_answers: dict[str, Any], now: da
     db.session.flush()
 
 
-def _finalize(attempt: Attempt, now: datetime, *, by: str) -> None:
-    """Score the attempt with its saved answers and close it (the caller holds the lock and commits)."""
-    version = attempt.version
-    questions_by_id = version.question_map()
+def _score_saved(attempt: Attempt) -> tuple[dict[str, SavedAnswer], AttemptScore]:
+    """The attempt's saved answers and the score they earn (against the version it was taken on)."""
+    questions_by_id = attempt.version.question_map()
     questions = [questions_by_id[qid] for qid in attempt.question_ids]
     saved = current_answers(attempt.id)
     answers = {qid: answer.value for qid, answer in saved.items()}
+    return saved, score_attempt(questions, answers, attempt.quiz.pass_percent)
+
+
+def _finalize(attempt: Attempt, now: datetime, *, by: str) -> None:
+    """Score the attempt with its saved answers and close it (the caller holds the lock and commits)."""
     quiz = attempt.quiz
-    score = score_attempt(questions, answers, quiz.pass_percent)
+    saved, score = _score_saved(attempt)
+    answers = {qid: answer.value for qid, answer in saved.items()}
     attempt.results = {
         qid: {
             "answer": answers.get(qid),
@@ -572,13 +577,27 @@ def read_attempt(user: User, attempt_id: int, now: datetime | None = None, *, st
 
 
 def has_passed_quiz(user_id: int, quiz_slug: str) -> bool:
-    """Whether the attempt that counts (per the quiz's grading method) passed; used by certificates."""
+    """Whether the attempt that counts (per the quiz's grading method) passed; used by certificates.
+
+    It only reads, so other features may call it inside their own transaction (an event handler, say). An attempt
+    whose time ran out but that nobody has finalized yet counts with the score its saved answers earn: the result
+    never waits for the student to come back, and finalizing it later (which emits progress_changed) agrees."""
     quiz = db.session.execute(sa.select(Quiz).where(Quiz.slug == quiz_slug)).scalar_one_or_none()
     if quiz is None:
         return False
-    finalize_overdue(quiz_id=quiz.id, user_id=user_id)
-    counting = counting_attempt(quiz.grading, attempts_of(user_id, quiz.id))
-    return bool(counting and counting.passed)
+    now = now_utc()
+    standing: list[tuple[int, float, bool]] = []
+    for attempt in attempts_of(user_id, quiz.id):
+        if attempt.state == SUBMITTED:
+            standing.append((attempt.number, attempt.percent or 0.0, bool(attempt.passed)))
+        elif is_overdue(attempt, now):
+            _, score = _score_saved(attempt)
+            standing.append((attempt.number, score.percent, score.passed))
+    if not standing:
+        return False
+    if quiz.grading == "last":
+        return max(standing)[2]
+    return max(standing, key=lambda s: (s[1], -s[0]))[2]
 
 
 @dataclass(frozen=True)
