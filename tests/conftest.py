@@ -105,6 +105,22 @@ def pg_schema(worker_id_safe: str) -> Iterator[str]:
         drop_schema(name)
 
 
+@pytest.fixture
+def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all (for migrations and the first bootstrap)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    if not PG_URL:
+        pytest.skip(PG_SKIP_REASON)
+    name = new_schema_name("empty")
+    create_schema(name)
+    try:
+        yield schema_url(PG_URL, name)
+    finally:
+        drop_schema(name)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param

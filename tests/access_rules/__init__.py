@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 ROLES = ("anonymous", "student", "instructor", "admin")
@@ -23,6 +23,7 @@ class Rule:
     data: Callable[[Any], dict[str, Any]] | None = None
     json: Callable[[Any], Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    owner: str = ""  # the rules module (feature) it comes from, filled in when collected
 
     @property
     def id(self) -> str:
@@ -56,14 +57,16 @@ def _load_rule_modules() -> list[Any]:
     return [importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)]
 
 
-RULE_MODULES = _load_rule_modules()
-ALL_RULES: list[Rule] = [rule for module in RULE_MODULES for rule in module.RULES]
+RULE_MODULES = {module.__name__: module for module in _load_rule_modules()}
+ALL_RULES: list[Rule] = [
+    replace(rule, owner=name) for name, module in RULE_MODULES.items() for rule in module.RULES
+]
 
 
-def prepare_samples(samples: Any) -> Any:
-    """Let every feature add the rows its rules need (a track, a quiz, a submission...) to the samples."""
-    for module in RULE_MODULES:
+def prepare_samples(samples: Any, owner: str | None = None) -> Any:
+    """Let a feature (or every feature, with no owner) add the rows its rules need to the samples."""
+    for name, module in RULE_MODULES.items():
         prepare = getattr(module, "prepare", None)
-        if prepare is not None:
+        if prepare is not None and owner in (None, name):
             prepare(samples)
     return samples
