@@ -43,8 +43,11 @@ def track(slug: str) -> Any:
     reader = _reader()
     track, enrollment = _visible_track(slug, reader)
     outline = operations.track_outline(reader, track)
+    quizzes = _track_quizzes(track, reader)
     return render_template(
         "courses/track.html",
+        module_quizzes=quizzes["module"],
+        final_quizzes=quizzes["final"],
         track=track,
         outline=outline,
         enrollment=enrollment,
@@ -53,6 +56,20 @@ def track(slug: str) -> Any:
         continue_lesson=outline.continue_lesson(enrollment.last_lesson_id if enrollment else None),
         weeks=queries.modules_by_week(track, outline),
     )
+
+
+def _track_quizzes(track: Track, reader: Any) -> dict[str, Any]:
+    """The track's quizzes with the reader's standing: by module id, and the final exams."""
+    from lms.quizzes.operations import quizzes_for_track
+
+    by_module: dict[int, list[Any]] = {}
+    finals = []
+    for status in quizzes_for_track(track.id, reader.id if reader is not None else None):
+        if status.quiz.module_id is None:
+            finals.append(status)
+        else:
+            by_module.setdefault(status.quiz.module_id, []).append(status)
+    return {"module": by_module, "final": finals}
 
 
 @bp.post("/tracks/<slug>/enroll")
