@@ -86,6 +86,11 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LMS_LOGIN_LIMIT_PER_ACCOUNT", "5 per minute"),
         "LOG_LEVEL": os.environ.get("LMS_LOG_LEVEL", "INFO"),
         "ACCESS_LOG": _env_bool("LMS_ACCESS_LOG", production),
+        # Certificate lookups per client address: single codes, and codes in bulk (each code in a list counts).
+        "CERTIFICATE_VERIFY_LIMIT": os.environ.get("LMS_VERIFY_LIMIT_PER_ADDRESS", "60 per minute"),
+        "CERTIFICATE_BULK_VERIFY_LIMIT": os.environ.get("LMS_BULK_VERIFY_LIMIT_PER_ADDRESS", "2000 per hour"),
+        # How late an autosaved answer given before the deadline may still arrive (a network's delay).
+        "QUIZ_NETWORK_GRACE_SECONDS": _env_int("LMS_QUIZ_NETWORK_GRACE_SECONDS", 10),
         "TRUSTED_PROXIES": _env_int("LMS_TRUSTED_PROXIES", 0),
         "MAIL_SMTP_HOST": os.environ.get("LMS_SMTP_HOST", ""),
         "MAIL_SMTP_PORT": _env_int("LMS_SMTP_PORT", 587),

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Flask
 
 from lms.accounts.models import Role, User
-
-VERIFY_LIMIT = "60 per minute"
-BULK_VERIFY_LIMIT = "2000 per hour"
 
 
 def _dashboard_panel(user: User) -> dict[str, Any] | None:
@@ -38,14 +34,6 @@ def register(app: Flask) -> None:
     from lms.dashboard import Panel, register_panel
     from lms.navigation import NavItem, add_nav_item
 
-    # Lookups per client address: single codes, and codes in bulk (each code in a list counts as one).
-    app.config.setdefault(
-        "CERTIFICATE_VERIFY_LIMIT", os.environ.get("LMS_VERIFY_LIMIT_PER_ADDRESS", VERIFY_LIMIT)
-    )
-    app.config.setdefault(
-        "CERTIFICATE_BULK_VERIFY_LIMIT",
-        os.environ.get("LMS_BULK_VERIFY_LIMIT_PER_ADDRESS", BULK_VERIFY_LIMIT),
-    )
     app.register_blueprint(bp)
     register_panel(Panel("certificates", "certificates/_panel.html", _dashboard_panel, order=40))
     add_nav_item(NavItem("My certificates", "certificates.mine", frozenset({Role.STUDENT})))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import click
@@ -36,13 +35,9 @@ def register(app: Flask) -> None:
     from lms.dashboard import Panel, register_panel
     from lms.navigation import NavItem, add_nav_item
     from lms.quizzes.loader import QUIZZES
-    from lms.quizzes.operations import DEFAULT_NETWORK_GRACE_SECONDS, format_points
+    from lms.quizzes.operations import format_points
     from lms.quizzes.views import bp
 
-    grace = os.environ.get("LMS_QUIZ_NETWORK_GRACE_SECONDS", "").strip()
-    app.config.setdefault(
-        "QUIZ_NETWORK_GRACE_SECONDS", int(grace) if grace else DEFAULT_NETWORK_GRACE_SECONDS
-    )
     app.register_blueprint(bp)
     app.add_template_filter(format_points, "quiz_points")
     register_content_kind(QUIZZES)

@@ -26,7 +26,6 @@ from lms.extensions import db
 from lms.quizzes.models import IN_PROGRESS, SUBMITTED, AnswerSave, Attempt, Quiz, QuizOverride, QuizVersion
 from lms.quizzes.scoring import AnswerInvalid, AttemptScore, normalize_answer, score_attempt
 
-DEFAULT_NETWORK_GRACE_SECONDS = 10
 MAX_EXTRA_MINUTES = 24 * 60
 
 
@@ -42,9 +41,7 @@ class AttemptFinished(DomainError):
 
 
 def network_grace() -> timedelta:
-    return timedelta(
-        seconds=current_app.config.get("QUIZ_NETWORK_GRACE_SECONDS", DEFAULT_NETWORK_GRACE_SECONDS)
-    )
+    return timedelta(seconds=current_app.config["QUIZ_NETWORK_GRACE_SECONDS"])
 
 
 def save_cutoff(attempt: Attempt) -> datetime:
