@@ -154,6 +154,15 @@ def _reset_database(app: Flask, backend: str) -> None:
 _SHARED_APPS: dict[str, tuple[Flask, dict[str, Any]]] = {}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_shared_apps() -> Iterator[None]:
+    yield
+    for shared, _ in _SHARED_APPS.values():
+        with shared.app_context():
+            db.engine.dispose()
+    _SHARED_APPS.clear()
+
+
 def _database_url_for(backend: str, request: pytest.FixtureRequest, path: Path) -> str:
     if backend == "sqlite":
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
