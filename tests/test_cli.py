@@ -66,4 +66,5 @@ def test_bootstrap_twice_creates_the_demo_accounts_once(empty_database):
         for _, email, _, password in DEMO_ACCOUNTS:
             assert email in second.output and password in second.output
             assert operations.authenticate(email, password) is not None
+        db.session.remove()
         db.engine.dispose()
