@@ -8,6 +8,7 @@ from lms import create_app
 from lms.accounts import operations
 from lms.accounts.models import User
 from lms.cli import DEMO_ACCOUNTS
+from lms.courses.models import Track
 from lms.extensions import db
 from tests.conftest import BASE_CONFIG
 
@@ -61,6 +62,9 @@ def test_bootstrap_twice_creates_the_demo_accounts_once(empty_database):
     second = runner.invoke(args=["lms", "bootstrap"])
     assert second.exit_code == 0, second.output
     with app.app_context():
+        tracks = db.session.execute(sa.select(Track.slug).order_by(Track.slug)).scalars().all()
+        assert tracks == ["social-media-manager", "social-media-strategist"]
+        assert "Content synced" in first.output and "0 created" in second.output and "0 updated" in second.output
         emails = db.session.execute(sa.select(User.email).order_by(User.email)).scalars().all()
         assert sorted(emails) == sorted(email for _, email, _, _ in DEMO_ACCOUNTS)
         for _, email, _, password in DEMO_ACCOUNTS:
