@@ -232,6 +232,9 @@ def test_no_new_version_while_the_previous_one_is_being_graded(client, course, i
     submit(client)
     rows.grade(instructor, submissions()[0], decision=None)
     assert post_file(client, samples.pdf("fix"), "fix.pdf").status_code == 302  # a draft is fine
+    assert "You can submit this draft once the grade of version 1 is released." in client.get(URL).get_data(
+        as_text=True
+    )
     response = submit(client)
     assert response.status_code == 422
     assert "Your previous version is being graded" in response.get_data(as_text=True)

@@ -67,6 +67,7 @@ def _render_assignment(assignment: Assignment, status: int = 200, **forms: Any) 
         draft=draft,
         pending=pending,
         passed=passed,
+        revising=revising,
         closed=closed,
         now=now_utc(),
         accept=",".join(filetypes.ACCEPT[f] for f in assignment.formats),
@@ -135,6 +136,9 @@ def _render_submission(
         grade=submission.grade if submission.is_released else None,
         regrades=regrades,
         can_regrade=mine and operations.can_request_regrade(submission, regrades, history),
+        file_label=submission.original_name
+        if mine or operations.grader_sees_name(submission)
+        else f"submission-{submission.id}.{filetypes.EXTENSIONS[submission.detected_type]}",
         regrade_form=regrade_form or RegradeForm(),
     ), status
 
