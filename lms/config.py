@@ -62,7 +62,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "ENV_NAME": env,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping on every checkout (a round trip per request): lms.web pings only connections that sat idle.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_recycle": 3600},
+        "DATABASE_IDLE_PING_SECONDS": _env_int("LMS_DATABASE_IDLE_PING_SECONDS", 10),
         "UPLOAD_DIR": upload_dir,
         "BASE_URL": os.environ.get("LMS_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "ORGANIZATION_NAME": os.environ.get("LMS_ORGANIZATION_NAME", "Social Media Academy"),

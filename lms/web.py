@@ -8,6 +8,7 @@ import secrets
 import time
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, Response, g, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -47,7 +48,9 @@ def configure_logging(app: Flask) -> None:
             continue
         handler = logging.StreamHandler()
         handler._lms = True  # type: ignore[attr-defined]
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        )
         handler.addFilter(_RequestIdFilter())
         logger.addHandler(handler)
         logger.setLevel(level)
@@ -55,6 +58,8 @@ def configure_logging(app: Flask) -> None:
 
 def install_request_hooks(app: Flask) -> None:
     configure_logging(app)
+    install_idle_ping(app)
+
     @app.before_request
     def assign_request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")
@@ -77,6 +82,38 @@ def install_request_hooks(app: Flask) -> None:
         if app.config.get("ACCESS_LOG") and access_log.isEnabledFor(logging.INFO):
             access_log.info(_access_record(response))
         return response
+
+
+def install_idle_ping(app: Flask) -> None:
+    """Check a pooled database connection before use only when it sat idle for a while.
+
+    SQLAlchemy's pool_pre_ping costs a round trip on every request; a connection in steady use has just proven
+    itself. One that sat idle longer than DATABASE_IDLE_PING_SECONDS (where a restarted server or a firewall may
+    have dropped it) is pinged, and replaced if dead. A server restart under load costs at most the request that
+    meets a dead connection first: SQLAlchemy then recycles every connection of that pool. SQLite needs no ping.
+    """
+    from lms.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    idle_seconds = float(app.config.get("DATABASE_IDLE_PING_SECONDS") or 0)
+    if engine.dialect.name == "sqlite" or idle_seconds <= 0 or engine.pool._pre_ping:
+        return
+
+    @sa.event.listens_for(engine, "checkin")
+    def _mark_idle(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["lms_idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("lms_idle_since", None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DisconnectionError("an idle database connection was dropped") from exc
 
 
 def _access_record(response: Response) -> str:

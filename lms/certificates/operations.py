@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
 from lms.audit import record_event
@@ -509,13 +510,35 @@ def count_verifications(codes: Iterable[str]) -> int:
 
 
 def verify_code(code: ParsedCode, *, with_holder: bool = False) -> Verification:
-    """Look up one well-formed code and count the verification (an unknown code costs a single UPDATE)."""
-    if not count_verifications([code.canonical]):
-        return Verification(code.display, Status.NOT_FOUND, code)
+    """Look up one well-formed code and count the verification, in one short transaction (read, count, commit).
+
+    The public page is the busiest one: the certificate read here is the one shown, its count brought up to date
+    in memory, and the commit does not expire it (reloading it would cost the queries this saves).
+    """
     certificate = find_certificate(code.canonical, with_holder=with_holder)
-    if certificate is None:  # a guard only: it was counted a moment ago, and nothing is deleted
+    if certificate is None:
         return Verification(code.display, Status.NOT_FOUND, code)
-    return Verification(code.display, certificate.status_at(now_utc()), code, certificate)
+    at = now_utc()
+    count = db.session.execute(
+        sa.update(Certificate.__table__)
+        .where(Certificate.__table__.c.id == certificate.id)
+        .values(verification_count=Certificate.__table__.c.verification_count + 1, last_verified_at=at)
+        .returning(Certificate.__table__.c.verification_count)
+    ).scalar_one()
+    set_committed_value(certificate, "verification_count", count)
+    set_committed_value(certificate, "last_verified_at", at)
+    _commit_keeping_loaded()
+    return Verification(code.display, certificate.status_at(at), code, certificate)
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what this transaction loaded: the rows are the ones just read (and counted)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def split_codes(text: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import segno
@@ -12,8 +13,12 @@ from lms.certificates.models import Certificate, CertificateVersion
 STYLESHEET = "css/certificates.css"
 
 
+@lru_cache(maxsize=1024)
 def qr_data_uri(url: str) -> str:
-    """The URL as a QR code, an SVG data URI (medium error correction, so a scuffed print still scans)."""
+    """The URL as a QR code, an SVG data URI (medium error correction, so a scuffed print still scans).
+
+    A URL's code never changes and choosing its best mask costs milliseconds, so each process keeps the codes it
+    drew last (about 3 kB each)."""
     return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2, dark="#1b2430"))
 
 

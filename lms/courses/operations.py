@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
@@ -36,6 +36,20 @@ def find_track(slug: str) -> Track:
     if track is None:
         raise NotFound("There is no track at this address.")
     return track
+
+
+def find_track_for(slug: str, user_id: int | None) -> tuple[Track, Enrollment | None]:
+    """The track with this slug and the user's enrolment row in it (active or left), in one query."""
+    if user_id is None:
+        return find_track(slug), None
+    row = db.session.execute(
+        db.select(Track, Enrollment)
+        .outerjoin(Enrollment, (Enrollment.track_id == Track.id) & (Enrollment.user_id == user_id))
+        .where(Track.slug == slug)
+    ).first()
+    if row is None:
+        raise NotFound("There is no track at this address.")
+    return row[0], row[1]
 
 
 def find_enrollment(user_id: int, track_id: int) -> Enrollment | None:
@@ -138,12 +152,20 @@ def complete_lesson(user: User, lesson: Lesson, at: datetime | None = None) -> L
     return completion
 
 
+# Reading the same lesson again within this time writes nothing: the page is read far more often than it changes.
+VISIT_RESOLUTION = timedelta(minutes=5)
+
+
 def record_visit(enrollment: Enrollment, lesson: Lesson, at: datetime | None = None) -> None:
-    """Remember the lesson a student last opened (for "continue where you left off")."""
+    """Remember the lesson a student last opened (for "continue where you left off"), to within five minutes."""
     if not enrollment.active:
         return
+    at = at or now_utc()
+    seen = enrollment.last_seen_at
+    if enrollment.last_lesson_id == lesson.id and seen is not None and at - seen < VISIT_RESOLUTION:
+        return
     enrollment.last_lesson_id = lesson.id
-    enrollment.last_seen_at = at or now_utc()
+    enrollment.last_seen_at = at
     db.session.commit()
 
 

@@ -22,10 +22,9 @@ def _reader() -> Any:
 def _visible_track(slug: str, reader: Any) -> tuple[Track, Any]:
     """The track and the reader's enrolment row; a retired track is only shown to staff and to its students."""
     try:
-        track = operations.find_track(slug)
+        track, enrollment = operations.find_track_for(slug, reader.id if reader is not None else None)
     except NotFound:
         abort(404)
-    enrollment = operations.find_enrollment(reader.id, track.id) if reader is not None else None
     if track.retired_at is not None and enrollment is None and not (reader and operations.is_staff(reader)):
         abort(404)
     return track, enrollment

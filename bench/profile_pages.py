@@ -1,0 +1,126 @@
+"""Profile the benchmarked pages in-process (cProfile): where a request's time goes, without HTTP or gunicorn.
+
+Prepares an instance like bench/throughput.py (same bootstrap and data), then runs each page N times through the
+WSGI app and prints the functions with the most cumulative time. Run by hand:
+
+    .venv/bin/python bench/profile_pages.py --database sqlite --requests 300 --only "verify page"
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import throughput  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--pg-server", default=throughput.DEFAULT_PG_SERVER)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--only", action="append", help="profile only these targets (repeatable)")
+    parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--time-only", action="store_true", help="time the requests, do not profile them")
+    parser.add_argument("--sql", action="store_true", help="print the SQL statements of one request")
+    args = parser.parse_args()
+
+    instance = throughput.make_instance(args.database, args.pg_server)
+    try:
+        throughput.build_schema(instance)
+        data = throughput.prepare(instance, 40)
+        os.environ.update(instance.env)
+        from lms import create_app
+
+        app = create_app()
+        student, instructor = app.test_client(), app.test_client()
+        for client, email, password in (
+            (student, data["student"], data["student_password"]),
+            (instructor, data["instructor"], data["instructor_password"]),
+        ):
+            page = client.get("/login").get_data(as_text=True)
+            token = throughput.CSRF_INPUT.search(page)
+            assert token
+            done = client.post("/login", data={"email": email, "password": password,
+                                               "csrf_token": token.group(1) or token.group(2)})  # fmt: skip
+            assert done.status_code == 302
+        taking = data["attempts"][0]
+        attempt = f"/quizzes/attempts/{taking['attempt_id']}"
+        csrf = throughput.CSRF_META.search(student.get(attempt).get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+        anonymous = app.test_client()
+        seq = iter(range(1, 10**9))
+        targets = {
+            "verify page": lambda: anonymous.get(f"/verify/{data['certificate']}"),
+            "lesson page": lambda: student.get(data["lesson_path"]),
+            "quiz autosave": lambda: student.post(
+                f"{attempt}/answers",
+                data=json.dumps({"question": taking["question"], "value": taking["value"], "seq": next(seq)}),
+                headers={"Content-Type": "application/json", "X-CSRFToken": csrf},
+            ),
+            "grading queue": lambda: instructor.get("/grading"),
+        }
+        for name, call in targets.items():
+            if args.only and name not in args.only:
+                continue
+            assert call().status_code == 200, name
+            for _ in range(20):
+                call()
+            if args.sql:
+                _print_sql(app, call, name)
+            if args.time_only:
+                started = time.perf_counter()
+                for _ in range(args.requests):
+                    call()
+                print(f"{name}: {(time.perf_counter() - started) / args.requests * 1000:.2f} ms per request")
+                continue
+            profiler = cProfile.Profile()
+            started = time.perf_counter()
+            profiler.enable()
+            for _ in range(args.requests):
+                call()
+            profiler.disable()
+            per_request = (time.perf_counter() - started) / args.requests * 1000
+            print(f"\n===== {name}: {per_request:.2f} ms per request (profiled) =====")
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("cumulative").print_stats(args.top)
+        return 0
+    finally:
+        instance.drop()
+        shutil.rmtree(instance.workdir, ignore_errors=True)
+
+
+def _print_sql(app: object, call: object, name: str) -> None:
+    import sqlalchemy as sa
+
+    from lms.extensions import db
+
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split())[:200])
+
+    with app.app_context():  # type: ignore[attr-defined]
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        call()  # type: ignore[operator]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    print(f"-- {name}: {len(statements)} statements")
+    for statement in statements:
+        print("   ", statement)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
