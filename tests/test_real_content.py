@@ -31,6 +31,8 @@ def test_both_tracks_load_and_each_module_shows_its_quiz(client, login, student)
     for quiz in quizzes:
         assert f'href="/quizzes/{quiz.slug}"' in page, quiz.slug
     assert page.index('href="/quizzes/strategist-final"') > page.rindex("module-card")
+    assert 'href="/assignments/social-media-strategist/handbook"' in page
+    assert "Graded against a rubric of 11 criteria" in page
 
     login(client, student)
     client.post("/tracks/social-media-strategist/enroll")

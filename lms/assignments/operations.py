@@ -653,6 +653,18 @@ def queue_tracks() -> list[Track]:
     )
 
 
+def assignments_for_track(track_id: int) -> list[Assignment]:
+    """The live assignments of a track, with their criteria loaded (for the track page)."""
+    return list(
+        db.session.execute(
+            sa.select(Assignment)
+            .options(sa.orm.selectinload(Assignment.criteria))
+            .where(Assignment.track_id == track_id, Assignment.retired_at.is_(None))
+            .order_by(Assignment.id)
+        ).scalars()
+    )
+
+
 def active_assignments() -> list[Assignment]:
     return list(
         db.session.execute(

@@ -47,6 +47,7 @@ def track(slug: str) -> Any:
         "courses/track.html",
         module_quizzes=quizzes["module"],
         final_quizzes=quizzes["final"],
+        assignments=_track_assignments(track),
         track=track,
         outline=outline,
         enrollment=enrollment,
@@ -69,6 +70,12 @@ def _track_quizzes(track: Track, reader: Any) -> dict[str, Any]:
         else:
             by_module.setdefault(status.quiz.module_id, []).append(status)
     return {"module": by_module, "final": finals}
+
+
+def _track_assignments(track: Track) -> list[Any]:
+    from lms.assignments.operations import assignments_for_track
+
+    return assignments_for_track(track.id)
 
 
 @bp.post("/tracks/<slug>/enroll")
