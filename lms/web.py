@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, jsonify, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -28,6 +28,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 access_log = logging.getLogger("lms.access")
+
+# JSON bodies are answers and small commands: far below the upload limit (MAX_CONTENT_LENGTH is for files).
+MAX_JSON_BYTES = 256 * 1024
 
 
 class _RequestIdFilter(logging.Filter):
@@ -66,6 +69,20 @@ def install_request_hooks(app: Flask) -> None:
         g.request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isalnum() else secrets.token_hex(8)
         g.request_started = time.perf_counter()
 
+    @app.before_request
+    def refuse_unreadable_json() -> Any:
+        """A JSON body too large or nested too deep for the parser gets a clear 4xx here, never a 500 in a view."""
+        if not request.is_json or request.method not in {"POST", "PUT", "PATCH", "DELETE"}:
+            return None
+        limit = int(app.config.get("MAX_JSON_BYTES") or MAX_JSON_BYTES)
+        if (request.content_length or 0) > limit:
+            return _json_refusal(413, "Request too large", f"Send at most {limit // 1024} KB of JSON.")
+        try:
+            request.get_json(silent=True)  # parsed once here; the view reads the cached result
+        except RecursionError:
+            return _json_refusal(400, "Bad request", "The JSON is nested too deeply to read.")
+        return None
+
     @app.after_request
     def add_headers(response: Response) -> Response:
         headers = response.headers
@@ -82,6 +99,12 @@ def install_request_hooks(app: Flask) -> None:
         if app.config.get("ACCESS_LOG") and access_log.isEnabledFor(logging.INFO):
             access_log.info(_access_record(response))
         return response
+
+
+def _json_refusal(status: int, error: str, message: str) -> Response:
+    response = jsonify(error=error, message=message, status=status)
+    response.status_code = status
+    return response
 
 
 def install_idle_ping(app: Flask) -> None:
