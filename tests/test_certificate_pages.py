@@ -77,6 +77,17 @@ def test_valid_certificate_page_shows_everything_a_verifier_needs(client, issued
     assert 'name="robots" content="noindex"' in page
 
 
+def test_a_certificate_issued_by_hand_does_not_claim_completed_work(client, track, make_user, admin):
+    holder = make_user(full_name="Hand Issued")
+    certificate = operations.issue_certificate(holder, track, admin, "Recognised prior learning")
+    page = text_of(client.get(f"/verify/{certificate.display_code}"))
+    assert "VALID" in page and "Hand Issued" in page
+    assert "decision, not through the track" in page
+    assert "Completed modules" not in page and "Assessed work" not in page
+    reissued = operations.reissue_certificate(certificate, admin, "Name fix", holder_name="Hand Issued Jr")
+    assert reissued.basis == "manual"  # a reissue keeps what the certificate was based on
+
+
 def test_expired_certificate_answers_200_and_says_expired(client, issued):
     clock.freeze(issued.current.expires_at + timedelta(seconds=1))
     response = client.get(f"/verify/{issued.display_code}")

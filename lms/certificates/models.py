@@ -121,6 +121,9 @@ class CertificateVersion(db.Model):
     # What the holder completed, as the track stood then: module titles and the assessed assignment's title.
     modules: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     assessed_work: Mapped[str | None] = mapped_column(sa.String(200))
+    # "completion": issued because the track's rule was met; "manual": awarded by staff with a reason. The public
+    # page only claims completed modules and assessed work for the first.
+    basis: Mapped[str] = mapped_column(sa.String(16), default="completion", server_default="completion")
     template: Mapped[str] = mapped_column(sa.String(40), default="classic")
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -136,6 +139,7 @@ class CertificateVersion(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("certificate_id", "number"),
         sa.CheckConstraint("number >= 1", name="number_positive"),
+        sa.CheckConstraint("basis IN ('completion', 'manual')", name="basis_known"),
         sa.CheckConstraint("expires_at IS NULL OR expires_at > issued_at", name="expires_after_issue"),
     )
 

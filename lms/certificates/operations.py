@@ -180,9 +180,11 @@ def _new_version(
     template: str,
     reason: str,
     actor: User | None,
+    basis: str,
 ) -> CertificateVersion:
     version = CertificateVersion(
         number=number,
+        basis=basis,
         holder_name=holder_name,
         issued_at=issued_at,
         expires_at=expires_at,
@@ -217,7 +219,7 @@ def _event(
 
 
 def _insert_certificate(
-    user: User, track: Track, actor: User | None, reason: str, at: datetime
+    user: User, track: Track, actor: User | None, reason: str, at: datetime, basis: str
 ) -> Certificate:
     """Add an active certificate in a savepoint; if another transaction got there first, return that one.
 
@@ -245,8 +247,9 @@ def _insert_certificate(
             template=DEFAULT_TEMPLATE,
             reason=reason,
             actor=actor,
+            basis=basis,
         )
-        _event(certificate, EventAction.ISSUED, actor, reason, at, automatic=actor is None)
+        _event(certificate, EventAction.ISSUED, actor, reason, at, automatic=basis == "completion")
         try:
             with db.session.begin_nested():
                 db.session.add(certificate)
@@ -278,7 +281,7 @@ def issue_certificate(user: User, track: Track, actor: User | None, reason: str)
             field="user",
         )
     at = now_utc()
-    certificate = _insert_certificate(user, track, actor, reason, at)
+    certificate = _insert_certificate(user, track, actor, reason, at, basis="manual")
     db.session.commit()
     return certificate
 
@@ -302,7 +305,7 @@ def issue_if_eligible(user_id: int, track_id: int) -> Certificate | None:
         return None
     if not eligibility.is_eligible(user_id, track):
         return None
-    return _insert_certificate(user, track, None, "Completion rule met", now_utc())
+    return _insert_certificate(user, track, None, "Completion rule met", now_utc(), basis="completion")
 
 
 def on_progress_changed(user_id: int, track_id: int, **_: object) -> None:
@@ -414,6 +417,7 @@ def _add_version(
         template=template,
         reason=reason,
         actor=actor,
+        basis=certificate.current.basis,
     )
     certificate.version_number = number
     _event(certificate, action, actor, reason, at, **changes)
