@@ -84,6 +84,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_ENABLED": _env_bool("LMS_RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("LMS_RATELIMIT_STORAGE_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Several deployments (or test runs) may share one Redis: each counts under its own prefix.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("LMS_RATELIMIT_KEY_PREFIX", "lms"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LMS_LOGIN_LIMIT_PER_ADDRESS", "20 per minute"),
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LMS_LOGIN_LIMIT_PER_ACCOUNT", "5 per minute"),
         "LOG_LEVEL": os.environ.get("LMS_LOG_LEVEL", "INFO"),
