@@ -1,0 +1,16 @@
+"""The instructor gradebook: each track's cohort with progress, quiz standings, the handbook and certificates."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from lms.accounts.models import Role
+
+
+def register(app: Flask) -> None:
+    """Add this feature's blueprint and its menu entry (instructors and admins)."""
+    from lms.gradebook.views import bp
+    from lms.navigation import NavItem, add_nav_item
+
+    app.register_blueprint(bp)
+    add_nav_item(NavItem("Gradebook", "gradebook.index", frozenset({Role.INSTRUCTOR, Role.ADMIN})))

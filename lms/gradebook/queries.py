@@ -1,0 +1,205 @@
+"""Set-based reads behind the gradebook: each fetches one kind of fact for a whole cohort in one query.
+
+Nothing here writes: an overdue quiz attempt that nobody finalized yet is read as it stands.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, load_only
+
+from lms.accounts.models import User
+from lms.assignments.models import Assignment, Submission
+from lms.certificates.models import Certificate, CertificateState
+from lms.courses.models import Enrollment, Lesson, LessonCompletion, Module, Track
+from lms.extensions import db
+from lms.quizzes.models import Attempt, Quiz
+
+# The students a fact is wanted for: a list of ids (one page) or a SELECT of ids (the whole CSV).
+UserIds = Sequence[int] | sa.Select[Any]
+
+SORTS = ("name", "progress", "enrolled")
+ORDERS = ("asc", "desc")
+
+# What the standings need; never the answers, the question layout or the file details.
+ATTEMPT_COLUMNS = (
+    Attempt.id, Attempt.quiz_id, Attempt.user_id, Attempt.number, Attempt.state, Attempt.percent, Attempt.passed,
+    Attempt.deadline, Attempt.on_expiry, Attempt.grace_seconds,
+)  # fmt: skip
+SUBMISSION_COLUMNS = (
+    Submission.id, Submission.user_id, Submission.state, Submission.version, Submission.submitted_at,
+    Submission.late_seconds, Submission.uploaded_at,
+)  # fmt: skip
+
+
+def tracks_with_counts() -> list[tuple[Track, int]]:
+    """Every track with its number of active students (one query)."""
+    active = (
+        sa.select(Enrollment.track_id, sa.func.count(Enrollment.id).label("students"))
+        .where(Enrollment.left_at.is_(None))
+        .group_by(Enrollment.track_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Track, sa.func.coalesce(active.c.students, 0))
+        .outerjoin(active, active.c.track_id == Track.id)
+        .order_by(Track.retired_at.is_not(None), Track.position, Track.title, Track.id)
+    ).all()
+    return [(track, int(count)) for track, count in rows]
+
+
+def find_track(slug: str) -> Track | None:
+    return db.session.execute(sa.select(Track).where(Track.slug == slug)).scalar_one_or_none()
+
+
+def live_lesson_ids(track_id: int) -> sa.Select[Any]:
+    """The lessons that count towards progress: neither the lesson nor its module is retired."""
+    return (
+        sa.select(Lesson.id)
+        .join(Module, Module.id == Lesson.module_id)
+        .where(Lesson.track_id == track_id, Lesson.retired_at.is_(None), Module.retired_at.is_(None))
+    )
+
+
+def live_lesson_count(track_id: int) -> int:
+    return db.session.execute(
+        sa.select(sa.func.count()).select_from(live_lesson_ids(track_id).subquery())
+    ).scalar_one()
+
+
+def _completed_counts(track_id: int) -> Any:
+    """Per student, the live lessons of the track completed (a grouped subquery)."""
+    return (
+        sa.select(LessonCompletion.user_id, sa.func.count(LessonCompletion.id).label("done"))
+        .where(LessonCompletion.lesson_id.in_(live_lesson_ids(track_id)))
+        .group_by(LessonCompletion.user_id)
+        .subquery()
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def roster_statement(
+    track_id: int, *, search: str = "", include_left: bool = False, sort: str = "name", order: str = "asc"
+) -> sa.Select[Any]:
+    """Enrolment, student and lessons completed for the cohort, filtered and sorted in the database."""
+    done = _completed_counts(track_id)
+    done_column = sa.func.coalesce(done.c.done, 0)
+    stmt = (
+        sa.select(Enrollment, User, done_column.label("done"))
+        .join(User, User.id == Enrollment.user_id)
+        .outerjoin(done, done.c.user_id == Enrollment.user_id)
+        .where(Enrollment.track_id == track_id)
+    )
+    if not include_left:
+        stmt = stmt.where(Enrollment.left_at.is_(None))
+    search = search.strip()
+    if search:
+        pattern = f"%{_escape_like(search)}%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(User.full_name).like(pattern, escape="\\"),
+                User.email.like(pattern, escape="\\"),
+            )
+        )
+    name = sa.func.lower(User.full_name)
+    descending = order == "desc"
+    if sort == "progress":
+        keys = [done_column.desc() if descending else done_column.asc(), name, User.id]
+    elif sort == "enrolled":
+        keys = [Enrollment.enrolled_at.desc() if descending else Enrollment.enrolled_at.asc(), name, User.id]
+    else:
+        keys = [name.desc() if descending else name.asc(), User.id.desc() if descending else User.id.asc()]
+    return stmt.order_by(*keys)
+
+
+def count_rows(stmt: sa.Select[Any]) -> int:
+    return db.session.execute(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    ).scalar_one()
+
+
+def track_quizzes(track_id: int) -> list[Quiz]:
+    """The track's live quizzes: module quizzes in module order, then the final exam (as the track page lists)."""
+    return list(
+        db.session.execute(
+            sa.select(Quiz)
+            .outerjoin(Module, Module.id == Quiz.module_id)
+            .where(Quiz.track_id == track_id, Quiz.retired_at.is_(None))
+            .order_by(Quiz.kind.desc(), Module.position, Quiz.slug)
+        ).scalars()
+    )
+
+
+def attempts_by_student(quiz_ids: list[int], user_ids: UserIds) -> dict[tuple[int, int], list[Attempt]]:
+    """Every attempt of these students at these quizzes, by (user, quiz), in attempt order (one query)."""
+    found: dict[tuple[int, int], list[Attempt]] = defaultdict(list)
+    if not quiz_ids:
+        return found
+    rows = db.session.execute(
+        sa.select(Attempt)
+        .options(load_only(*ATTEMPT_COLUMNS, raiseload=True))
+        .where(Attempt.quiz_id.in_(quiz_ids), Attempt.user_id.in_(user_ids))
+        .order_by(Attempt.user_id, Attempt.quiz_id, Attempt.number)
+    ).scalars()
+    for attempt in rows:
+        found[(attempt.user_id, attempt.quiz_id)].append(attempt)
+    return found
+
+
+def track_assignment(track: Track) -> Assignment | None:
+    """The track's assessed assignment (the handbook): the one its completion rule names, else the first live."""
+    assignments = list(
+        db.session.execute(
+            sa.select(Assignment)
+            .where(Assignment.track_id == track.id, Assignment.retired_at.is_(None))
+            .order_by(Assignment.id)
+        ).scalars()
+    )
+    named = (track.completion or {}).get("assignment")
+    return next((a for a in assignments if a.slug == named), assignments[0] if assignments else None)
+
+
+def submissions_by_student(assignment_id: int, user_ids: UserIds) -> dict[int, list[Submission]]:
+    """Every upload of these students for the assignment, oldest first (one query, file details left out)."""
+    found: dict[int, list[Submission]] = defaultdict(list)
+    rows = db.session.execute(
+        sa.select(Submission)
+        .options(load_only(*SUBMISSION_COLUMNS, raiseload=True))
+        .where(Submission.assignment_id == assignment_id, Submission.user_id.in_(user_ids))
+        .order_by(Submission.user_id, Submission.uploaded_at, Submission.id)
+    ).scalars()
+    for submission in rows:
+        found[submission.user_id].append(submission)
+    return found
+
+
+def certificates_by_student(track_id: int, user_ids: UserIds) -> dict[int, Certificate]:
+    """Per student, the certificate to show for the track: the active one, else the most recent (one query)."""
+    rows = (
+        db.session.execute(
+            sa.select(Certificate)
+            .options(joinedload(Certificate.current))
+            .where(Certificate.track_id == track_id, Certificate.user_id.in_(user_ids))
+            .order_by(Certificate.created_at, Certificate.id)
+        )
+        .unique()
+        .scalars()
+    )
+    found: dict[int, Certificate] = {}
+    for certificate in rows:
+        shown = found.get(certificate.user_id)
+        if shown is None or shown.state != CertificateState.ACTIVE.value:
+            found[certificate.user_id] = certificate
+    return found
+
+
+def enrolled_ids(track_id: int) -> sa.Select[Any]:
+    """Everyone ever enrolled in the track (a superset of any filtered roster), as a SELECT of ids."""
+    return sa.select(Enrollment.user_id).where(Enrollment.track_id == track_id)

@@ -1,0 +1,286 @@
+"""The gradebook table: one row per student of a track, built from a constant number of set-based queries.
+
+Reading only: nothing is finalized or committed here (an overdue quiz attempt shows as "in progress (overdue)").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lms.accounts.models import User
+from lms.assignments.models import HANDED_IN, PENDING, STATE_LABELS, Assignment, Submission, SubmissionState
+from lms.certificates.models import Certificate, Status
+from lms.courses.models import Enrollment, Track
+from lms.courses.progress import percent
+from lms.extensions import db
+from lms.gradebook import queries
+from lms.quizzes.models import Attempt, Quiz
+from lms.quizzes.operations import QuizStatus, counting_attempt, is_overdue
+
+PAGE_SIZE = 50
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+@dataclass(frozen=True)
+class Filters:
+    search: str = ""
+    include_left: bool = False
+    sort: str = "name"
+    order: str = "asc"
+
+    @classmethod
+    def from_args(cls, args: Any) -> Filters:
+        """From the query string; anything unknown falls back to the default rather than failing."""
+        sort = args.get("sort", "name")
+        order = args.get("order", "desc" if sort == "progress" else "asc")
+        return cls(
+            search=args.get("q", "")[:200],
+            include_left=args.get("left", "") in ("1", "on", "yes", "true"),
+            sort=sort if sort in queries.SORTS else "name",
+            order=order if order in queries.ORDERS else "asc",
+        )
+
+    def as_args(self) -> dict[str, str]:
+        """The filters as query-string arguments (for links to other pages, sorts and the CSV)."""
+        args = {"q": self.search, "sort": self.sort, "order": self.order}
+        if self.include_left:
+            args["left"] = "1"
+        return {key: value for key, value in args.items() if value}
+
+
+@dataclass(frozen=True)
+class QuizCell:
+    status: QuizStatus
+    overdue: bool  # an attempt past its time that nobody has finalized yet
+
+    @property
+    def percent(self) -> float | None:
+        return self.status.counting_percent
+
+    @property
+    def label(self) -> str:
+        label = self.status.label
+        return f"{label} (overdue)" if self.overdue else label
+
+    @property
+    def key(self) -> str:
+        """A short name for the state, for CSS."""
+        if self.status.in_progress_id:
+            return "in-progress"
+        if self.status.passed:
+            return "passed"
+        return "not-passed" if self.status.attempts else "not-started"
+
+
+@dataclass(frozen=True)
+class HandbookCell:
+    label: str
+    key: str
+    late: bool = False
+    submission_id: int | None = None  # the submission to link to (None: no link)
+    hidden: bool = False  # blind marking keeps the grading state to itself until release
+    draft: bool = False  # a draft waits beside a handed-in version
+
+
+@dataclass(frozen=True)
+class CertificateCell:
+    status: Status | None
+    code: str = ""  # as displayed (and as the /verify/ URL wants it)
+
+    @property
+    def label(self) -> str:
+        return self.status.value.capitalize() if self.status else "None"
+
+
+@dataclass
+class Row:
+    enrollment: Enrollment
+    user: User
+    done: int
+    total: int
+    quizzes: list[QuizCell] = field(default_factory=list)
+    handbook: HandbookCell | None = None
+    certificate: CertificateCell = field(default_factory=lambda: CertificateCell(None))
+
+    @property
+    def percent(self) -> int:
+        return percent(self.done, self.total)
+
+    @property
+    def left(self) -> bool:
+        return self.enrollment.left_at is not None
+
+
+@dataclass
+class Gradebook:
+    track: Track
+    quizzes: list[Quiz]
+    assignment: Assignment | None
+    total_lessons: int
+    rows: list[Row]
+    total_rows: int
+    filters: Filters
+    page: int = 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total_rows // PAGE_SIZE))
+
+
+def quiz_cell(quiz: Quiz, attempts: list[Attempt], now: datetime) -> QuizCell:
+    """The standing as the quiz's own rule counts it (highest or last submitted attempt)."""
+    counting = counting_attempt(quiz.grading, attempts)
+    open_attempt = next((a for a in attempts if a.is_open), None)
+    status = QuizStatus(
+        quiz=quiz,
+        attempts=len(attempts),
+        in_progress_id=open_attempt.id if open_attempt else None,
+        counting_percent=counting.percent if counting else None,
+        passed=bool(counting and counting.passed),
+    )
+    return QuizCell(status, overdue=open_attempt is not None and is_overdue(open_attempt, now))
+
+
+def handbook_cell(assignment: Assignment, uploads: list[Submission]) -> HandbookCell:
+    """Where the student stands with the handbook. With blind marking, a version waiting for (or in) grading
+    shows only as "Submitted", with no link and no late marker, so the grader cannot tie it to a name."""
+    handed_in = [s for s in uploads if s.state_enum in HANDED_IN]
+    has_draft = any(s.state_enum is SubmissionState.DRAFT for s in uploads)
+    if not handed_in:
+        if has_draft:
+            return HandbookCell("Draft", "draft")
+        return HandbookCell("Not started", "not-started")
+    latest = max(handed_in, key=lambda s: (s.version or 0, s.id))
+    state = latest.state_enum
+    if assignment.blind_marking and state in PENDING:
+        return HandbookCell("Submitted", "submitted", hidden=True)
+    return HandbookCell(
+        STATE_LABELS[state],
+        state.value.replace("_", "-"),
+        late=latest.is_late,
+        submission_id=latest.id,
+        draft=has_draft,
+    )
+
+
+def certificate_cell(certificate: Certificate | None, now: datetime) -> CertificateCell:
+    if certificate is None:
+        return CertificateCell(None)
+    return CertificateCell(certificate.status_at(now), certificate.display_code)
+
+
+def build_gradebook(track: Track, filters: Filters, now: datetime, page: int | None = 1) -> Gradebook:
+    """The gradebook of a track: one page of rows (`page`), or every row (`page=None`, for the CSV).
+
+    Nine queries whatever the number of students, quizzes and lessons."""
+    stmt = queries.roster_statement(
+        track.id,
+        search=filters.search,
+        include_left=filters.include_left,
+        sort=filters.sort,
+        order=filters.order,
+    )
+    total_rows = queries.count_rows(stmt) if page is not None else 0
+    if page is not None:
+        pages = max(1, -(-total_rows // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        stmt = stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    roster = list(db.session.execute(stmt).all())
+    if page is None:
+        total_rows = len(roster)
+    user_ids: queries.UserIds = (
+        [user.id for _, user, _ in roster] if page is not None else queries.enrolled_ids(track.id)
+    )
+    total_lessons = queries.live_lesson_count(track.id)
+    quizzes = queries.track_quizzes(track.id)
+    attempts = queries.attempts_by_student([q.id for q in quizzes], user_ids) if roster else {}
+    assignment = queries.track_assignment(track)
+    uploads = queries.submissions_by_student(assignment.id, user_ids) if assignment and roster else {}
+    certificates = queries.certificates_by_student(track.id, user_ids) if roster else {}
+    rows = []
+    for enrollment, user, done in roster:
+        rows.append(
+            Row(
+                enrollment=enrollment,
+                user=user,
+                done=int(done),
+                total=total_lessons,
+                quizzes=[quiz_cell(q, attempts.get((user.id, q.id), []), now) for q in quizzes],
+                handbook=handbook_cell(assignment, uploads.get(user.id, [])) if assignment else None,
+                certificate=certificate_cell(certificates.get(user.id), now),
+            )
+        )
+    return Gradebook(
+        track=track,
+        quizzes=quizzes,
+        assignment=assignment,
+        total_lessons=total_lessons,
+        rows=rows,
+        total_rows=total_rows,
+        filters=filters,
+        page=page or 1,
+    )
+
+
+# ---- CSV -----------------------------------------------------------------------------------------------------
+
+
+def defuse(value: Any) -> str:
+    """A cell a spreadsheet will show as text: one starting like a formula gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _date(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value is not None else ""
+
+
+def csv_header(book: Gradebook) -> list[str]:
+    header = ["Name", "Email", "Enrolled", "Left", "Lessons completed", "Lessons total", "Progress %"]
+    for quiz in book.quizzes:
+        header += [f"{quiz.title} %", f"{quiz.title} status"]
+    if book.assignment is not None:
+        header += [f"{book.assignment.title}", f"{book.assignment.title} late"]
+    header += ["Certificate", "Certificate code"]
+    return header
+
+
+def csv_row(book: Gradebook, row: Row) -> list[Any]:
+    cells: list[Any] = [
+        row.user.full_name,
+        row.user.email,
+        _date(row.enrollment.enrolled_at),
+        _date(row.enrollment.left_at),
+        row.done,
+        row.total,
+        row.percent,
+    ]
+    for cell in row.quizzes:
+        cells += [format_percent(cell.percent), cell.label]
+    if row.handbook is not None:
+        cells += [row.handbook.label, "yes" if row.handbook.late else ""]
+    cells += [row.certificate.label, row.certificate.code]
+    return cells
+
+
+def format_percent(value: float | None) -> str:
+    """87.5 rather than 87.50000001; 100 rather than 100.0; empty when there is no score."""
+    if value is None:
+        return ""
+    return f"{round(float(value), 1):g}"
+
+
+def csv_lines(book: Gradebook) -> Iterator[str]:
+    """The table as CSV text, line by line, every cell defused."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for cells in [csv_header(book), *(csv_row(book, row) for row in book.rows)]:
+        writer.writerow([defuse(cell) for cell in cells])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
