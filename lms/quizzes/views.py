@@ -191,7 +191,8 @@ def submit(attempt_id: int) -> Any:
     as_json = request.is_json
     result_url = url_for("quizzes.result", attempt_id=attempt_id)
     if as_json:
-        reason = (request.get_json(silent=True) or {}).get("reason")
+        body = request.get_json(silent=True)
+        reason = body.get("reason") if isinstance(body, dict) else None  # anything else: a plain submit
         by = "timer" if reason == "time_up" else "student"
         form_answers = None
     else:
