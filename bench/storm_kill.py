@@ -1,0 +1,257 @@
+"""Deadline storm with a crash: mid-storm the gunicorn master is killed (SIGKILL) and a new one started on the same
+port; the students' browsers retry every unacknowledged save and the submit, as quiz.js does. Afterwards every
+answer the server acknowledged must be in the database and in the score: `lost_answers` must be 0.
+
+Reuses bench/deadline_storm.py (seeding, students, counting) and runs on SQLite and PostgreSQL:
+
+    .venv/bin/python bench/storm_kill.py                                  # both backends, 200 students
+    .venv/bin/python bench/storm_kill.py --backend postgresql --students 300 --json kill.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import sqlalchemy as sa  # noqa: E402
+from deadline_storm import (  # noqa: E402
+    DEFAULT_PG,
+    Browser,
+    Database,
+    Student,
+    _in_threads,
+    answer_early,
+    app_config,
+    count_in_database,
+    free_port,
+    make_database,
+    prepare,
+    seed,
+)
+
+RETRY_STATUSES = {500, 502, 503, 504, 599}
+
+
+def start_server(database: Database, workdir: Path, port: int, args: argparse.Namespace, name: str
+                 ) -> subprocess.Popen[bytes]:  # fmt: skip
+    """gunicorn as deadline_storm starts it, bound with SO_REUSEPORT so a new master can bind while the killed
+    master's workers finish what they hold."""
+    env = {
+        **os.environ,
+        "LMS_DATABASE_URL": database.url,
+        "LMS_SECRET_KEY": "storm-secret",  # the same key: sessions and CSRF tokens survive the restart
+        "LMS_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "LMS_RATELIMIT_ENABLED": "0",
+        "LMS_INSTANCE_PATH": str(workdir / "instance"),
+        "LMS_UPLOAD_DIR": str(workdir / "uploads"),
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--reuse-port", "--workers", str(args.workers),
+               "--threads", str(args.threads), "--worker-class", "gthread", "--keep-alive", "30",
+               "--log-level", "warning", "wsgi:app"]  # fmt: skip
+    log = (workdir / f"{name}.log").open("w")
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_healthy(port: int, timeout: float = 60) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn did not come up")
+
+
+def children_of(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(x) for x in path.read_text().split()]
+    except OSError:
+        return []
+
+
+def send_until_answered(student: Student, path: str, payload: dict[str, Any], give_up_at: float
+                        ) -> tuple[int, dict[str, Any], int]:  # fmt: skip
+    """POST like quiz.js: a lost connection or a 5xx is retried (backing off) until the server answers."""
+    delay, retries = 0.2, 0
+    while True:
+        started = time.perf_counter()
+        try:
+            status, _, body = student.browser.post_json(path, payload, student.csrf)
+            document = json.loads(body) if body.strip().startswith(b"{") else {}
+        except (OSError, http.client.HTTPException, ValueError):
+            status, document = 599, {}
+            student.browser.conn = None
+        student.latencies.append((time.perf_counter() - started) * 1000)
+        student.statuses.append(status)
+        if status not in RETRY_STATUSES or time.monotonic() > give_up_at:
+            return status, document, retries
+        retries += 1
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
+def storm(student: Student, start_at: float, storm_saves: int, give_up_at: float, retries: list[int]) -> None:
+    time.sleep(max(0.0, start_at - time.monotonic()))
+    plan = [(q, "c1", 1) for q in student.questions]
+    plan.append((student.questions[0], "c2", 2))  # a changed answer: the newer sequence number must win
+    for question, value, seq in plan[-storm_saves:]:
+        payload = {"question": question, "value": value, "seq": seq, "given_at_ms": int(time.time() * 1000)}
+        status, document, tried = send_until_answered(
+            student, f"/quizzes/attempts/{student.attempt_id}/answers", payload, give_up_at
+        )
+        student.saves += 1
+        retries.append(tried)
+        if status == 200 and document.get("ok"):
+            student.acknowledged.append((question, seq, value))
+        time.sleep(0.05)
+    _, _, tried = send_until_answered(
+        student, f"/quizzes/attempts/{student.attempt_id}/submit", {}, give_up_at
+    )
+    retries.append(tried)
+
+
+def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"storm-kill-{backend}-"))
+    database = make_database(backend, workdir, args.pg_url)
+    servers: list[subprocess.Popen[bytes]] = []
+    orphans: list[int] = []
+    try:
+        emails = seed(database, workdir, args.students, args.questions)
+        port = free_port()
+        servers.append(start_server(database, workdir, port, args, "gunicorn-1"))
+        wait_healthy(port)
+        students = [Student(email, Browser("127.0.0.1", port)) for email in emails]
+        _in_threads(students, prepare, args.concurrency)
+        _in_threads(students, lambda s: answer_early(s, args.storm_saves), args.concurrency)
+
+        from lms import create_app
+        from lms.clock import now_utc
+        from lms.extensions import db
+        from lms.quizzes.models import Attempt
+
+        # The deadline leaves room for the restart: answers given before it are accepted when they arrive.
+        app = create_app(app_config(database, workdir))
+        with app.app_context():
+            db.session.execute(
+                sa.update(Attempt).values(deadline=now_utc() + timedelta(seconds=args.window + 20))
+            )
+            db.session.commit()
+            db.engine.dispose()
+
+        begin = time.monotonic() + 0.5
+        give_up_at = begin + args.window + 60
+        retries: list[int] = []
+        threads = [
+            threading.Thread(target=storm, args=(s, begin + random.uniform(0, args.window), args.storm_saves,
+                                                 give_up_at, retries))
+            for s in students
+        ]  # fmt: skip
+        for thread in threads:
+            thread.start()
+        time.sleep(max(0.0, begin + args.window * args.kill_at - time.monotonic()))
+        master = servers[0]
+        orphans = children_of(master.pid)
+        killed_at = time.monotonic()
+        os.kill(master.pid, signal.SIGKILL)
+        master.wait()
+        servers.append(start_server(database, workdir, port, args, "gunicorn-2"))
+        wait_healthy(port)
+        down = time.monotonic() - killed_at
+        for thread in threads:
+            thread.join()
+
+        counted = count_in_database(database, workdir, students)
+        statuses = [code for s in students for code in s.statuses]
+        return {
+            "backend": backend,
+            "students": len(students),
+            "saves": sum(s.saves for s in students),
+            "acknowledged": sum(len(s.acknowledged) for s in students),
+            "stored": counted["stored"],
+            "lost_answers": counted["lost_answers"],
+            "unsubmitted": counted["unsubmitted"],
+            "retried_requests": sum(1 for r in retries if r),
+            "failed_then_retried": sum(retries),
+            "restart_s": round(down, 1),
+            "errors_5xx_seen": sum(1 for code in statuses if code in RETRY_STATUSES),
+            "statuses": {str(k): statuses.count(k) for k in sorted(set(statuses))},
+        }
+    finally:
+        for server in servers:
+            if server.poll() is None:
+                server.terminate()
+                server.wait(timeout=30)
+        for pid in orphans:  # the killed master's workers leave on their own; make sure of it
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        database.cleanup()
+        for log in workdir.glob("gunicorn-*.log"):
+            shutil.copyfile(log, Path(tempfile.gettempdir()) / f"storm-kill-{backend}-{log.name}")
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+COLUMNS = ["students", "saves", "acknowledged", "stored", "lost_answers", "unsubmitted", "retried_requests",
+           "errors_5xx_seen", "restart_s"]  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--students", type=int, default=200)
+    parser.add_argument("--backend", choices=["postgresql", "sqlite", "both"], default="both")
+    parser.add_argument("--pg-url", default=os.environ.get("LMS_BENCH_DATABASE_URL", DEFAULT_PG))
+    parser.add_argument("--questions", type=int, default=6)
+    parser.add_argument("--storm-saves", type=int, default=3)
+    parser.add_argument("--window", type=float, default=6.0, help="seconds over which the students arrive")
+    parser.add_argument(
+        "--kill-at", type=float, default=0.5, help="when to kill, as a fraction of the window"
+    )
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
+    results = []
+    for backend in backends:
+        print(
+            f"-- {backend}: {args.students} students, master killed {args.kill_at:.0%} into the storm ...",
+            flush=True,
+        )
+        results.append(run(backend, args))
+    width = max(len(c) for c in COLUMNS) + 2
+    print("".join(["backend".ljust(width), *(r["backend"].rjust(14) for r in results)]))
+    for column in COLUMNS:
+        print("".join([column.ljust(width), *(str(r[column]).rjust(14) for r in results)]))
+    for result in results:
+        print(f"{result['backend']}: responses by status {result['statuses']}")
+    if args.json:
+        args.json.write_text(json.dumps({"by_backend": {r["backend"]: r for r in results}}, indent=2) + "\n")
+    return 0 if all(r["lost_answers"] == 0 and r["unsubmitted"] == 0 for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
