@@ -54,7 +54,7 @@ def test_upload_submit_grade_release_and_read_the_feedback(page, make_user):
     # The instructor finds it in the queue, sees the PDF beside the rubric, grades and releases it.
     sign_in(page, "ingrid@example.org")
     page.get_by_role("link", name="Grading", exact=True).click()
-    page.get_by_role("link", name=re.compile("^Grade")).click()
+    page.get_by_role("link", name=re.compile("^Grade submission")).click()
     preview = page.locator("iframe.pdf-preview")
     assert preview.count() == 1
     answer = page.request.get(preview.get_attribute("src"))
