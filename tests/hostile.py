@@ -19,7 +19,7 @@ XSS_PAYLOADS = [
     "[link](javascript:alert(1))",
     "[x](JaVaScRiPt:alert(1))",
     "![img](javascript:alert(1))",
-    "<a href=\"jav&#x09;ascript:alert(1)\">x</a>",
+    '<a href="jav&#x09;ascript:alert(1)">x</a>',
     "{{ 7*7 }}",
 ]
 

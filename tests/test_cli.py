@@ -64,7 +64,9 @@ def test_bootstrap_twice_creates_the_demo_accounts_once(empty_database):
     with app.app_context():
         tracks = db.session.execute(sa.select(Track.slug).order_by(Track.slug)).scalars().all()
         assert tracks == ["social-media-manager", "social-media-strategist"]
-        assert "Content synced" in first.output and "0 created" in second.output and "0 updated" in second.output
+        assert (
+            "Content synced" in first.output and "0 created" in second.output and "0 updated" in second.output
+        )
         emails = db.session.execute(sa.select(User.email).order_by(User.email)).scalars().all()
         assert sorted(emails) == sorted(email for _, email, _, _ in DEMO_ACCOUNTS)
         for _, email, _, password in DEMO_ACCOUNTS:
