@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.orm import selectinload
 
-from lms.assignments.models import FILE_TYPES, Assignment, Criterion, CriterionLevel
+from lms.assignments.models import DUE_FROM, FILE_TYPES, Assignment, Criterion, CriterionLevel
 from lms.clock import now_utc
 from lms.content import Change, ContentKind, ContentSet
 from lms.courses.models import Track
@@ -24,7 +24,7 @@ from lms.extensions import db
 KIND = "assignments"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ASSIGNMENT_KEYS = {
-    "slug", "title", "brief", "due_days", "cutoff_days", "formats", "max_size_mb", "blind_marking",
+    "slug", "title", "brief", "due_days", "due_from", "cutoff_days", "formats", "max_size_mb", "blind_marking",
     "pass_percent", "no_missing_criterion", "criteria",
 }  # fmt: skip
 CRITERION_KEYS = {"slug", "title", "levels"}
@@ -64,6 +64,7 @@ class AssignmentSpec:
     pass_percent: int
     no_missing_criterion: bool
     criteria: list[CriterionSpec] = field(default_factory=list)
+    due_from: str = "enrolment"
 
     @property
     def key(self) -> str:
@@ -72,6 +73,8 @@ class AssignmentSpec:
     def source_hash(self) -> str:
         data = asdict(self)
         data["path"] = data["brief_path"] = ""
+        if data["due_from"] == "enrolment":
+            del data["due_from"]  # the default: assignments synced before due_from existed keep their hash
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -203,6 +206,12 @@ def check_track_assignment(
     due_days = table.get("due_days")
     if not _is_int(due_days) or due_days <= 0:
         problem("due_days", "due_days must be a whole number of days after enrolment, greater than 0")
+    due_from = table.get("due_from", "enrolment")
+    if due_from not in DUE_FROM:
+        problem(
+            "due_from",
+            f"due_from must be {' or '.join(map(repr, DUE_FROM))} (what due_days count from), not {due_from!r}",
+        )
     cutoff_days = table.get("cutoff_days")
     if cutoff_days is not None and (not _is_int(cutoff_days) or cutoff_days < 0):
         problem("cutoff_days", "cutoff_days must be a whole number of days after the due date (0 or more)")
@@ -260,6 +269,7 @@ def check_track_assignment(
         pass_percent=pass_percent,
         no_missing_criterion=bool(table.get("no_missing_criterion", False)),
         criteria=criteria,
+        due_from=due_from,
     )
 
 
@@ -422,6 +432,7 @@ def _apply(assignment: Assignment, spec: AssignmentSpec, digest: str, now: Any) 
     assignment.brief_html = render_markdown(spec.brief_markdown)
     assignment.due_days = spec.due_days
     assignment.cutoff_days = spec.cutoff_days
+    assignment.due_from = spec.due_from
     assignment.formats = list(spec.formats)
     assignment.max_size_mb = spec.max_size_mb
     assignment.blind_marking = spec.blind_marking

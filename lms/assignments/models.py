@@ -16,6 +16,7 @@ from lms.database import UTCDateTime
 from lms.extensions import db
 
 FILE_TYPES = ("pdf", "docx", "pptx", "odt", "md", "txt")
+DUE_FROM = ("enrolment", "cohort")
 
 
 class SubmissionState(enum.StrEnum):
@@ -71,6 +72,8 @@ class Assignment(db.Model):
     brief_html: Mapped[str] = mapped_column(sa.Text, default="")
     due_days: Mapped[int]
     cutoff_days: Mapped[int | None]
+    # What due_days count from: each student's enrolment, or the start of the student's cohort.
+    due_from: Mapped[str] = mapped_column(sa.String(16), default="enrolment", server_default="enrolment")
     formats: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     max_size_mb: Mapped[int] = mapped_column(default=25)
     blind_marking: Mapped[bool] = mapped_column(default=False)
@@ -90,6 +93,7 @@ class Assignment(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("track_id", "slug"),
         sa.CheckConstraint("due_days > 0", name="due_days_positive"),
+        sa.CheckConstraint(_in("due_from", DUE_FROM), name="due_from_known"),
         sa.CheckConstraint("cutoff_days IS NULL OR cutoff_days >= 0", name="cutoff_not_negative"),
         sa.CheckConstraint("max_size_mb > 0", name="max_size_positive"),
         sa.CheckConstraint("pass_percent BETWEEN 0 AND 100", name="pass_percent_range"),

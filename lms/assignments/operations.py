@@ -34,7 +34,7 @@ from lms.assignments.models import (
     SubmissionState,
 )
 from lms.audit import record_event
-from lms.courses.models import Enrollment, Track
+from lms.courses.models import Cohort, Enrollment, Track
 from lms.errors import DomainError, NotFound
 from lms.events import PROGRESS_CHANGED, emit
 from lms.extensions import db
@@ -50,20 +50,46 @@ DECISIONS = ("pass", "revise")
 
 @dataclass(frozen=True)
 class Deadlines:
-    base_due_at: datetime  # enrolment + due_days
+    base_due_at: datetime  # enrolment (or the cohort's start) + due_days
     due_at: datetime  # the base, or the student's extension
     cutoff_at: datetime | None  # uploads stop after this (None: never)
     extended: bool
+    counted_from: str = "enrolment"  # "enrolment" | "cohort": what base_due_at counts from
+    no_cohort: bool = False  # the assignment counts from a cohort start but the student is in no cohort
 
     def is_closed(self, now: datetime) -> bool:
         return self.cutoff_at is not None and now > self.cutoff_at
 
 
-def deadlines_for(assignment: Assignment, enrolled_at: datetime, extension: Extension | None) -> Deadlines:
-    base = enrolled_at + timedelta(days=assignment.due_days)
+def deadlines_for(
+    assignment: Assignment,
+    enrolled_at: datetime,
+    extension: Extension | None,
+    cohort_starts_at: datetime | None = None,
+) -> Deadlines:
+    """The student's dates. With due_from = "cohort", due_days count from the cohort's start; a student in no
+    cohort falls back to their enrolment."""
+    from_cohort = assignment.due_from == "cohort" and cohort_starts_at is not None
+    start = cohort_starts_at if from_cohort and cohort_starts_at is not None else enrolled_at
+    base = start + timedelta(days=assignment.due_days)
     due = extension.due_at if extension is not None else base
     cutoff = due + timedelta(days=assignment.cutoff_days) if assignment.cutoff_days is not None else None
-    return Deadlines(base_due_at=base, due_at=due, cutoff_at=cutoff, extended=extension is not None)
+    return Deadlines(
+        base_due_at=base,
+        due_at=due,
+        cutoff_at=cutoff,
+        extended=extension is not None,
+        counted_from="cohort" if from_cohort else "enrolment",
+        no_cohort=assignment.due_from == "cohort" and cohort_starts_at is None,
+    )
+
+
+def enrollment_deadlines(
+    assignment: Assignment, enrollment: Enrollment, extension: Extension | None, cohort: Cohort | None
+) -> Deadlines:
+    return deadlines_for(
+        assignment, enrollment.enrolled_at, extension, cohort.starts_at if cohort is not None else None
+    )
 
 
 def describe_duration(seconds: int | float) -> str:
@@ -142,7 +168,9 @@ def student_deadlines(user_id: int, assignment: Assignment) -> Deadlines | None:
     enrollment = active_enrollment(user_id, assignment.track_id)
     if enrollment is None:
         return None
-    return deadlines_for(assignment, enrollment.enrolled_at, latest_extension(assignment.id, user_id))
+    return enrollment_deadlines(
+        assignment, enrollment, latest_extension(assignment.id, user_id), enrollment.cohort
+    )
 
 
 def submissions_of(user_id: int, assignment_id: int) -> list[Submission]:
@@ -565,7 +593,7 @@ def grant_extension(
         raise DomainError("That student is not enrolled in this track.", field="student")
     if due_at is None:
         raise DomainError("Enter the new due date and time.", field="due_at")
-    base = deadlines_for(assignment, enrollment.enrolled_at, None).due_at
+    base = enrollment_deadlines(assignment, enrollment, None, enrollment.cohort).due_at
     if due_at <= base:
         raise DomainError(
             f"An extension must be later than the normal due date ({format_time(base)}).", field="due_at"
@@ -736,8 +764,9 @@ def extension_overview(assignment: Assignment) -> list[dict[str, Any]]:
     """Every enrolled student with their due date and the extensions granted (three queries in all)."""
     enrollments = list(
         db.session.execute(
-            sa.select(Enrollment, User)
+            sa.select(Enrollment, User, Cohort)
             .join(User, User.id == Enrollment.user_id)
+            .outerjoin(Cohort, Cohort.id == Enrollment.cohort_id)
             .where(Enrollment.track_id == assignment.track_id, Enrollment.left_at.is_(None))
             .order_by(User.full_name, User.id)
         ).all()
@@ -751,13 +780,13 @@ def extension_overview(assignment: Assignment) -> list[dict[str, Any]]:
     ).scalars():
         extensions.setdefault(extension.user_id, []).append(extension)
     rows = []
-    for enrollment, user in enrollments:
+    for enrollment, user, cohort in enrollments:
         granted = extensions.get(user.id, [])
         rows.append(
             {
                 "user": user,
-                "deadlines": deadlines_for(
-                    assignment, enrollment.enrolled_at, granted[0] if granted else None
+                "deadlines": enrollment_deadlines(
+                    assignment, enrollment, granted[0] if granted else None, cohort
                 ),
                 "extensions": granted,
             }
@@ -768,15 +797,16 @@ def extension_overview(assignment: Assignment) -> list[dict[str, Any]]:
 def student_overview(user: User) -> list[dict[str, Any]]:
     """For the dashboard: each assignment of the student's tracks, its due date and where they stand."""
     rows = db.session.execute(
-        sa.select(Assignment, Enrollment, Track)
+        sa.select(Assignment, Enrollment, Track, Cohort)
         .join(Enrollment, Enrollment.track_id == Assignment.track_id)
         .join(Track, Track.id == Assignment.track_id)
+        .outerjoin(Cohort, Cohort.id == Enrollment.cohort_id)
         .where(Enrollment.user_id == user.id, Enrollment.left_at.is_(None), Assignment.retired_at.is_(None))
         .order_by(Track.position, Assignment.id)
     ).all()
     if not rows:
         return []
-    ids = [assignment.id for assignment, _, _ in rows]
+    ids = [assignment.id for assignment, _, _, _ in rows]
     uploads: dict[int, list[Submission]] = {}
     for submission in db.session.execute(
         sa.select(Submission)
@@ -792,7 +822,7 @@ def student_overview(user: User) -> list[dict[str, Any]]:
     ).scalars():
         extensions[extension.assignment_id] = extension  # the latest wins
     overview = []
-    for assignment, enrollment, track in rows:
+    for assignment, enrollment, track, cohort in rows:
         history = uploads.get(assignment.id, [])
         handed_in = [s for s in history if s.state_enum in HANDED_IN]
         latest = max(handed_in, key=lambda s: s.version or 0) if handed_in else None
@@ -800,7 +830,9 @@ def student_overview(user: User) -> list[dict[str, Any]]:
             {
                 "assignment": assignment,
                 "track": track,
-                "deadlines": deadlines_for(assignment, enrollment.enrolled_at, extensions.get(assignment.id)),
+                "deadlines": enrollment_deadlines(
+                    assignment, enrollment, extensions.get(assignment.id), cohort
+                ),
                 "latest": latest,
                 "has_draft": any(s.state_enum is SubmissionState.DRAFT for s in history),
             }

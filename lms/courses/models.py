@@ -78,6 +78,20 @@ class Lesson(db.Model):
     __table_args__ = (sa.UniqueConstraint("track_id", "slug"),)
 
 
+class Cohort(db.Model):
+    """A group of students of one track who start together: due dates may count from its start."""
+
+    __tablename__ = "cohorts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_id: Mapped[int] = mapped_column(sa.ForeignKey("tracks.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    __table_args__ = (sa.UniqueConstraint("track_id", "name"),)
+
+
 class Enrollment(db.Model):
     """A student's place in a track. Leaving keeps the row (and progress): enrolling again reopens it."""
 
@@ -90,8 +104,10 @@ class Enrollment(db.Model):
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_lesson_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lessons.id"))
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cohort_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cohorts.id"), index=True)
 
     track: Mapped[Track] = relationship()
+    cohort: Mapped[Cohort | None] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("user_id", "track_id"),)
 

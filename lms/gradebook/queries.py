@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import contains_eager, joinedload, load_only
 
 from lms.accounts.models import User
 from lms.assignments.models import Assignment, Submission
 from lms.certificates.models import Certificate, CertificateState
-from lms.courses.models import Enrollment, Lesson, LessonCompletion, Module, Track
+from lms.courses.models import Cohort, Enrollment, Lesson, LessonCompletion, Module, Track
 from lms.extensions import db
 from lms.quizzes.models import Attempt, Quiz
 
@@ -88,12 +88,14 @@ def _escape_like(text: str) -> str:
 def roster_statement(
     track_id: int, *, search: str = "", include_left: bool = False, sort: str = "name", order: str = "asc"
 ) -> sa.Select[Any]:
-    """Enrolment, student and lessons completed for the cohort, filtered and sorted in the database."""
+    """Enrolment (with its cohort loaded), student and lessons completed, filtered and sorted in the database."""
     done = _completed_counts(track_id)
     done_column = sa.func.coalesce(done.c.done, 0)
     stmt = (
         sa.select(Enrollment, User, done_column.label("done"))
         .join(User, User.id == Enrollment.user_id)
+        .outerjoin(Cohort, Cohort.id == Enrollment.cohort_id)
+        .options(contains_eager(Enrollment.cohort))
         .outerjoin(done, done.c.user_id == Enrollment.user_id)
         .where(Enrollment.track_id == track_id)
     )

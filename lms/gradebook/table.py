@@ -15,10 +15,10 @@ from typing import Any
 from lms.accounts.models import User
 from lms.assignments.models import HANDED_IN, PENDING, STATE_LABELS, Assignment, Submission, SubmissionState
 from lms.certificates.models import Certificate, Status
-from lms.courses.models import Enrollment, Track
+from lms.courses.models import Cohort, Enrollment, Track
 from lms.courses.progress import percent
 from lms.extensions import db
-from lms.gradebook import queries
+from lms.gradebook import operations, queries
 from lms.quizzes.models import Attempt, Quiz
 from lms.quizzes.operations import QuizStatus, counting_attempt, is_overdue
 
@@ -126,6 +126,7 @@ class Gradebook:
     total_rows: int
     filters: Filters
     page: int = 1
+    cohorts: list[Cohort] = field(default_factory=list)  # the track's; the cohort column shows when any exist
 
     @property
     def pages(self) -> int:
@@ -177,7 +178,7 @@ def certificate_cell(certificate: Certificate | None, now: datetime) -> Certific
 def build_gradebook(track: Track, filters: Filters, now: datetime, page: int | None = 1) -> Gradebook:
     """The gradebook of a track: one page of rows (`page`), or every row (`page=None`, for the CSV).
 
-    Nine queries whatever the number of students, quizzes and lessons."""
+    Ten queries whatever the number of students, quizzes and lessons."""
     stmt = queries.roster_statement(
         track.id,
         search=filters.search,
@@ -202,6 +203,7 @@ def build_gradebook(track: Track, filters: Filters, now: datetime, page: int | N
     assignment = queries.track_assignment(track)
     uploads = queries.submissions_by_student(assignment.id, user_ids) if assignment and roster else {}
     certificates = queries.certificates_by_student(track.id, user_ids) if roster else {}
+    cohorts = operations.track_cohorts(track.id)
     rows = []
     for enrollment, user, done in roster:
         rows.append(
@@ -224,6 +226,7 @@ def build_gradebook(track: Track, filters: Filters, now: datetime, page: int | N
         total_rows=total_rows,
         filters=filters,
         page=page or 1,
+        cohorts=cohorts,
     )
 
 
@@ -242,6 +245,8 @@ def _date(value: datetime | None) -> str:
 
 def csv_header(book: Gradebook) -> list[str]:
     header = ["Name", "Email", "Enrolled", "Left", "Lessons completed", "Lessons total", "Progress %"]
+    if book.cohorts:
+        header[4:4] = ["Cohort"]
     for quiz in book.quizzes:
         header += [f"{quiz.title} %", f"{quiz.title} status"]
     if book.assignment is not None:
@@ -260,6 +265,8 @@ def csv_row(book: Gradebook, row: Row) -> list[Any]:
         row.total,
         row.percent,
     ]
+    if book.cohorts:
+        cells[4:4] = [row.enrollment.cohort.name if row.enrollment.cohort else ""]
     for cell in row.quizzes:
         cells += [format_percent(cell.percent), cell.label]
     if row.handbook is not None:

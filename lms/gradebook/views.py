@@ -1,14 +1,17 @@
-"""Gradebook pages (staff only): the tracks, one track's table, and the same table as CSV."""
+"""Gradebook pages (staff only): the tracks, one track's table, the same table as CSV, and its cohorts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
-from lms.accounts.access import staff_required
+from lms.accounts.access import acting_user, staff_required
 from lms.clock import now_utc
-from lms.gradebook import queries
+from lms.courses.models import Track
+from lms.errors import DomainError
+from lms.gradebook import operations, queries
+from lms.gradebook.forms import AssignCohortForm, CohortForm
 from lms.gradebook.table import Filters, build_gradebook, csv_lines, format_percent
 
 bp = Blueprint("gradebook", __name__, url_prefix="/gradebook")
@@ -33,10 +36,84 @@ def track_csv(track_slug: str) -> Any:
     )
 
 
+def _assign_form(book: Any) -> AssignCohortForm:
+    form = AssignCohortForm(prefix="assign")
+    form.cohort.choices = [("", "No cohort"), *((str(c.id), c.name) for c in book.cohorts)]
+    return form
+
+
+def _render_track(
+    track: Track, status: int = 200, cohort_form: CohortForm | None = None, assign_form: Any = None
+) -> Any:
+    page = request.args.get("page", 1, type=int) or 1
+    book = build_gradebook(track, Filters.from_args(request.args), now_utc(), page=page)
+    return (
+        render_template(
+            "gradebook/track.html",
+            book=book,
+            format_percent=format_percent,
+            cohort_form=cohort_form or CohortForm(prefix="cohort", formdata=None),
+            assign_form=assign_form or _assign_form(book),
+        ),
+        status,
+    )
+
+
+def _show_error(form: Any, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
 @bp.route("/<track_slug>")
 @staff_required
 def track(track_slug: str) -> Any:
     track = queries.find_track(track_slug) or abort(404)
-    page = request.args.get("page", 1, type=int) or 1
-    book = build_gradebook(track, Filters.from_args(request.args), now_utc(), page=page)
-    return render_template("gradebook/track.html", book=book, format_percent=format_percent)
+    return _render_track(track)
+
+
+@bp.route("/<track_slug>/cohorts", methods=["POST"])
+@staff_required
+def create_cohort(track_slug: str) -> Any:
+    track = queries.find_track(track_slug) or abort(404)
+    form = CohortForm(prefix="cohort")
+    if form.validate_on_submit():
+        try:
+            cohort = operations.create_cohort(
+                acting_user(), track, form.name.data or "", form.starts_on.data, now_utc()
+            )
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash(f"Cohort {cohort.name} created, starting {cohort.starts_at:%d %b %Y}.", "success")
+            return redirect(url_for(".track", track_slug=track.slug))
+    return _render_track(track, 422, cohort_form=form)
+
+
+@bp.route("/<track_slug>/cohorts/assign", methods=["POST"])
+@staff_required
+def assign_cohort(track_slug: str) -> Any:
+    track = queries.find_track(track_slug) or abort(404)
+    form = AssignCohortForm(prefix="assign")
+    form.cohort.choices = [
+        ("", "No cohort"),
+        *((str(c.id), c.name) for c in operations.track_cohorts(track.id)),
+    ]
+    if form.validate_on_submit():
+        try:
+            changed = operations.assign_cohort(
+                acting_user(),
+                track,
+                list(form.students.data or []),
+                int(form.cohort.data) if form.cohort.data else None,
+            )
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash(f"{changed} student{'' if changed == 1 else 's'} moved.", "success")
+            return redirect(url_for(".track", track_slug=track.slug))
+    elif form.students.errors:
+        form.students.errors = ["Choose students of this track."]
+    return _render_track(track, 422, assign_form=form)

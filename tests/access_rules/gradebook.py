@@ -17,4 +17,19 @@ RULES = [
     Rule("gradebook.index", "GET", lambda s: "/gradebook", staff_only(200)),
     Rule("gradebook.track", "GET", lambda s: "/gradebook/gradebook-access", staff_only(200)),
     Rule("gradebook.track_csv", "GET", lambda s: "/gradebook/gradebook-access.csv", staff_only(200)),
+    # Refused input (no name, no students) so the walk changes nothing: staff get the page back with the message.
+    Rule(
+        "gradebook.create_cohort",
+        "POST",
+        lambda s: "/gradebook/gradebook-access/cohorts",
+        staff_only(422),
+        data=lambda s: {"cohort-name": "", "cohort-starts_on": "2025-09-01"},
+    ),
+    Rule(
+        "gradebook.assign_cohort",
+        "POST",
+        lambda s: "/gradebook/gradebook-access/cohorts/assign",
+        staff_only(422),
+        data=lambda s: {"assign-cohort": ""},
+    ),
 ]
