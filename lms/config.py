@@ -29,16 +29,24 @@ def _env_int(name: str, default: int) -> int:
 
 
 def _dev_secret_key(instance_path: Path) -> str:
-    """Generate the development secret once and keep it in the instance folder, so sessions survive restarts."""
+    """Generate the development secret once and keep it in the instance folder, so sessions survive restarts.
+
+    Several processes may start at once (test workers, gunicorn workers): each writes a candidate key to a file
+    of its own, and os.link, which never overwrites, lets exactly one become the key; the others read it."""
     path = instance_path / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        candidate = instance_path / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass  # another process got there first: its key is the key
+        finally:
+            candidate.unlink()
+    return path.read_text().strip()
 
 
 def load_config(instance_path: Path) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,6 +20,9 @@ from lms.accounts import operations
 from lms.accounts.models import Role, User
 from lms.extensions import db
 from tests.support import BrowserLikeClient
+
+# Tests never write into the developer's instance folder (its SQLite file, its secret): one of their own.
+os.environ.setdefault("LMS_INSTANCE_PATH", tempfile.mkdtemp(prefix="lms-test-instance-"))
 
 PG_URL = os.environ.get("LMS_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite", "postgresql"]
