@@ -378,6 +378,20 @@ def count_in_database(database: Database, workdir: Path, students: list[Student]
     return {"stored": stored, "lost_answers": lost, "unsubmitted": unscored_attempts}
 
 
+def move_deadlines(database: Database, workdir: Path, from_now: timedelta) -> None:
+    """Put every attempt's deadline `from_now` ahead, as if the students had started minutes ago."""
+    from lms import create_app
+    from lms.clock import now_utc
+    from lms.extensions import db
+    from lms.quizzes.models import Attempt
+
+    app = create_app(app_config(database, workdir))
+    with app.app_context():
+        db.session.execute(sa.update(Attempt).values(deadline=now_utc() + from_now))
+        db.session.commit()
+        db.engine.dispose()
+
+
 def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"storm-{backend}-"))
     database = make_database(backend, workdir, args.pg_url)
@@ -391,18 +405,7 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         _in_threads(students, lambda s: answer_early(s, args.storm_saves), args.concurrency)
 
         # Everyone started minutes ago; the deadline is now a few seconds away, and the storm arrives before it.
-        from lms import create_app
-        from lms.clock import now_utc
-        from lms.extensions import db
-        from lms.quizzes.models import Attempt
-
-        app = create_app(app_config(database, workdir))
-        with app.app_context():
-            db.session.execute(
-                sa.update(Attempt).values(deadline=now_utc() + timedelta(seconds=args.window + 5))
-            )
-            db.session.commit()
-            db.engine.dispose()
+        move_deadlines(database, workdir, timedelta(seconds=args.window + 5))
 
         begin = time.monotonic() + 0.5
         think = 0.05
