@@ -101,6 +101,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         # Certificate lookups per client address: single codes, and codes in bulk (each code in a list counts).
         "CERTIFICATE_VERIFY_LIMIT": os.environ.get("LMS_VERIFY_LIMIT_PER_ADDRESS", "60 per minute"),
         "CERTIFICATE_BULK_VERIFY_LIMIT": os.environ.get("LMS_BULK_VERIFY_LIMIT_PER_ADDRESS", "2000 per hour"),
+        # Views of a certificate's public page are counted in memory and written this many seconds later (0: at once).
+        "CERTIFICATE_COUNT_FLUSH_SECONDS": _env_int("LMS_VERIFICATION_COUNT_FLUSH_SECONDS", 5),
         # How late an autosaved answer given before the deadline may still arrive (a network's delay).
         "QUIZ_NETWORK_GRACE_SECONDS": _env_int("LMS_QUIZ_NETWORK_GRACE_SECONDS", 10),
         "TRUSTED_PROXIES": _env_int("LMS_TRUSTED_PROXIES", 0),

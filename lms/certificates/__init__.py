@@ -29,12 +29,14 @@ def register(app: Flask) -> None:
     from lms import events
     from lms.certificates import operations
     from lms.certificates.cli import issue_certificate_command, revoke_certificate_command
+    from lms.certificates.tally import install_tally
     from lms.certificates.views import bp
     from lms.cli import lms_cli
     from lms.dashboard import Panel, register_panel
     from lms.navigation import NavItem, add_nav_item
 
     app.register_blueprint(bp)
+    install_tally(app)
     register_panel(Panel("certificates", "certificates/_panel.html", _dashboard_panel, order=40))
     add_nav_item(NavItem("My certificates", "certificates.mine", frozenset({Role.STUDENT})))
     add_nav_item(NavItem("Certificates", "certificates.staff_list", frozenset({Role.INSTRUCTOR, Role.ADMIN})))

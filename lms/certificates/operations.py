@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import functools
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,6 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
 from lms.audit import record_event
@@ -30,6 +30,7 @@ from lms.certificates.models import (
     EventAction,
     Status,
 )
+from lms.certificates.tally import tally_of
 from lms.clock import now_utc
 from lms.courses.models import Track
 from lms.errors import DomainError
@@ -78,12 +79,17 @@ def _with_current() -> sa.Select[tuple[Certificate]]:
     return sa.select(Certificate).options(joinedload(Certificate.current), joinedload(Certificate.track))
 
 
+@functools.cache
+def _by_code(with_holder: bool) -> sa.Select[tuple[Certificate]]:
+    # Built once: the public verify page runs this on every view, and building the statement costs more than
+    # running it (SQLAlchemy caches the compiled SQL, not the Python objects).
+    stmt = _with_current().where(Certificate.code == sa.bindparam("code"))
+    return stmt.options(joinedload(Certificate.user)) if with_holder else stmt
+
+
 def find_certificate(code: str, *, with_holder: bool = False) -> Certificate | None:
     """The certificate with this canonical code (its current version and track loaded), or None."""
-    stmt = _with_current().where(Certificate.code == code)
-    if with_holder:
-        stmt = stmt.options(joinedload(Certificate.user))
-    return db.session.execute(stmt).unique().scalar_one_or_none()
+    return db.session.execute(_by_code(with_holder), {"code": code}).unique().scalar_one_or_none()
 
 
 def certificates_of(user: User) -> Sequence[Certificate]:
@@ -514,35 +520,13 @@ def count_verifications(codes: Iterable[str]) -> int:
 
 
 def verify_code(code: ParsedCode, *, with_holder: bool = False) -> Verification:
-    """Look up one well-formed code and count the verification, in one short transaction (read, count, commit).
-
-    The public page is the busiest one: the certificate read here is the one shown, its count brought up to date
-    in memory, and the commit does not expire it (reloading it would cost the queries this saves).
-    """
+    """Look up one well-formed code and count the view (written with others a few seconds later, see tally)."""
     certificate = find_certificate(code.canonical, with_holder=with_holder)
     if certificate is None:
         return Verification(code.display, Status.NOT_FOUND, code)
     at = now_utc()
-    count = db.session.execute(
-        sa.update(Certificate.__table__)
-        .where(Certificate.__table__.c.id == certificate.id)
-        .values(verification_count=Certificate.__table__.c.verification_count + 1, last_verified_at=at)
-        .returning(Certificate.__table__.c.verification_count)
-    ).scalar_one()
-    set_committed_value(certificate, "verification_count", count)
-    set_committed_value(certificate, "last_verified_at", at)
-    _commit_keeping_loaded()
+    tally_of(current_app).add(certificate.id, at)
     return Verification(code.display, certificate.status_at(at), code, certificate)
-
-
-def _commit_keeping_loaded() -> None:
-    """Commit without expiring what this transaction loaded: the rows are the ones just read (and counted)."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
 
 
 def split_codes(text: str) -> list[str]:
