@@ -7,6 +7,7 @@ never stored and left unscored. Times come from the caller or lms.clock.now_utc(
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -254,13 +255,17 @@ def plan_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt
 # -- locking ---------------------------------------------------------------------------------------------------
 
 
-def _lock_attempt(attempt_id: int) -> Attempt | None:
-    """Load the attempt for changing it, holding a write lock on it until this transaction commits."""
+def _begin_write_on_sqlite() -> None:
     if db.session.get_bind().dialect.name == "sqlite":
         driver = db.session.connection().connection.driver_connection
         if not driver.in_transaction:  # type: ignore[union-attr]
             # SQLite has no row locks: take the database write lock now, before reading what we will change.
             db.session.execute(sa.text("BEGIN IMMEDIATE"))
+
+
+def _lock_attempt(attempt_id: int) -> Attempt | None:
+    """Load the attempt for changing it, holding a write lock on it until this transaction commits."""
+    _begin_write_on_sqlite()
     return db.session.execute(
         sa.select(Attempt)
         .where(Attempt.id == attempt_id)
@@ -350,12 +355,34 @@ class SaveReceipt:
     submit_cutoff: datetime
 
 
-def _questions_of(version_id: int) -> dict[str, dict[str, Any]]:
-    """A version's questions by id, without loading the version as an object."""
+@functools.lru_cache(maxsize=256)
+def _question_pool(version_id: int, content_hash: str) -> dict[str, dict[str, Any]]:
+    """A version's questions by id, read once per process: a version's questions never change (a change to the
+    file makes a new version), and the content hash in the key is the SHA-256 of those very questions."""
     pool = db.session.execute(
         sa.select(QuizVersion.questions).where(QuizVersion.id == version_id)
     ).scalar_one()
     return {q["id"]: q for q in pool}
+
+
+def _lock_for_save(user: User, attempt_id: int) -> tuple[Attempt, dict[str, dict[str, Any]]]:
+    """The student's own attempt, locked as in _own_attempt_locked, with its version's questions (one statement)."""
+    _begin_write_on_sqlite()
+    row = db.session.execute(
+        sa.select(Attempt, QuizVersion.content_hash)
+        .join(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
+        .where(Attempt.id == attempt_id)
+        .with_for_update(of=Attempt)  # the attempt only: every student's saves read the same version row
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None or row[0].user_id != user.id:
+        db.session.rollback()
+        raise NotFound("There is no such attempt.")
+    attempt, content_hash = row
+    return attempt, _question_pool(attempt.quiz_version_id, content_hash)
+
+
+_saves = AnswerSave.__table__
 
 
 def _given_at(client_at: datetime | None, now: datetime) -> datetime:
@@ -376,7 +403,7 @@ def save_answer(
     now = now or now_utc()
     if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**31:
         raise DomainError("The save carries no valid sequence number.", field="seq")
-    attempt = _own_attempt_locked(user, attempt_id)
+    attempt, questions = _lock_for_save(user, attempt_id)
     if attempt.state != IN_PROGRESS:
         db.session.rollback()
         raise AttemptFinished("This attempt is already submitted: the answer was not saved.")
@@ -390,11 +417,7 @@ def save_answer(
         if attempt.on_expiry == "grace" and now <= submit_cutoff(attempt):
             raise TimeUp("Time is up: answers can no longer be changed. Submit your attempt now.")
         raise TimeUp(_time_up_message(attempt))
-    question = (
-        _questions_of(attempt.quiz_version_id).get(question_id)
-        if question_id in attempt.question_ids
-        else None
-    )
+    question = questions.get(question_id) if question_id in attempt.question_ids else None
     if question is None:
         db.session.rollback()
         raise DomainError("That question is not part of this attempt.", field="question")
@@ -403,21 +426,25 @@ def save_answer(
     except AnswerInvalid as error:
         db.session.rollback()
         raise DomainError(str(error), field="value") from error
+    # One statement stores the save and reads the newest sequence number for the question. It runs while this
+    # transaction holds the attempt's lock, so every earlier save of the attempt is visible to it.
     newest = db.session.execute(
-        sa.select(sa.func.max(AnswerSave.seq)).where(
-            AnswerSave.attempt_id == attempt.id, AnswerSave.question_id == question_id
+        sa.insert(_saves)
+        .values(
+            attempt_id=attempt.id,
+            question_id=question_id,
+            seq=seq,
+            value=normalized,
+            client_at=given,
+            server_at=now,
+            source="autosave",
         )
-    ).scalar()
-    save = AnswerSave(
-        attempt_id=attempt.id,
-        question_id=question_id,
-        seq=seq,
-        value=normalized,
-        client_at=given,
-        server_at=now,
-        source="autosave",
-    )
-    db.session.add(save)
+        .returning(
+            sa.select(sa.func.max(_saves.c.seq))
+            .where(_saves.c.attempt_id == attempt.id, _saves.c.question_id == question_id)
+            .scalar_subquery()
+        )
+    ).scalar_one()
     deadline, cutoff = attempt.deadline, submit_cutoff(attempt)
     db.session.commit()
     return SaveReceipt(question_id, seq, now, newest is None or seq >= newest, deadline, cutoff)
