@@ -7,7 +7,10 @@ use what an earlier one (courses) found, through the shared `ContentSet`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+import tomllib
+from bisect import bisect_left
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,3 +108,172 @@ def sync_content(courses_dir: Path, quizzes_dir: Path) -> list[Change]:
         db.session.rollback()
         raise
     return changes
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Where keys sit in a TOML text: tomllib gives values, not lines, and every problem names its line.
+
+
+def toml_key_lines(text: str, *, array_items: bool = False) -> dict[str, int]:
+    """Map each table and key to the line it is written on, by dotted path: "title", "completion.quizzes",
+    "modules.2" (the third [[modules]] table), "modules.2.slug", "questions.0.choices.1" (the second
+    [[questions.choices]] of the first question). The first occurrence wins. Keys inside strings, arrays and inline
+    tables are not counted; with `array_items`, each item of an array value is mapped too ("levels.1")."""
+    return _TomlLineScanner(text, array_items).scan()
+
+
+def toml_line(lines: Mapping[str, int], path: str) -> int:
+    """The line of `path` in a toml_key_lines() mapping, else of the nearest table or key around it; else 1."""
+    while path not in lines and "." in path:
+        path = path.rsplit(".", 1)[0]
+    return lines.get(path, 1)
+
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
+
+
+def toml_error(error: tomllib.TOMLDecodeError, text: str) -> tuple[int, str]:
+    """Where a TOML syntax error is (an error at the end of the document is on the last line) and what it says,
+    without the position."""
+    message = str(error)
+    match = _TOML_POSITION.search(message)
+    if match:
+        return int(match.group(1)), message[: match.start()].strip()
+    if "end of document" in message:
+        return max(1, len(text.splitlines())), message.replace(
+            "(at end of document)", "at the end of the file"
+        )
+    return 1, message
+
+
+_SPACE = re.compile(r"[ \t]*")
+_BLANK = re.compile(r"(?:[ \t\r\n]|#[^\n]*)*")  # between array items: spaces, newlines, comments
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"?' r"|'[^'\n]*'?")  # on one line; an unclosed one ends there
+_MULTILINE_STRING = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*(?:"{3,5}|\\?\Z)' r"|'''(?:[^']|'(?!''))*(?:'{3,5}|\Z)", re.S
+)
+_SCALAR = re.compile(r"[^,\]}#\n]*")  # numbers, booleans, dates: up to the next delimiter
+
+
+class _TomlLineScanner:
+    """One pass over a TOML text, statement by statement; values are skipped whole, so nothing inside a string,
+    array or inline table is taken for a key. It never raises: on broken TOML it notes what it can."""
+
+    def __init__(self, text: str, array_items: bool) -> None:
+        self.text = text
+        self.array_items = array_items
+        self.newlines = [match.start() for match in re.finditer("\n", text)]
+        self.lines: dict[str, int] = {}
+
+    def line_at(self, pos: int) -> int:
+        return bisect_left(self.newlines, pos) + 1
+
+    def note(self, path: tuple[str, ...], line: int) -> None:
+        if path:
+            self.lines.setdefault(".".join(path), line)
+
+    def scan(self) -> dict[str, int]:
+        text = self.text
+        table: tuple[str, ...] = ()
+        # [[array]] tables so far, by the array's resolved path ("questions.1.choices" for the second question)
+        tables_in_array: dict[tuple[str, ...], int] = {}
+        pos = 0
+        while pos < len(text):
+            pos = _SPACE.match(text, pos).end()
+            line = self.line_at(pos)
+            if text.startswith("[", pos):
+                double = text.startswith("[[", pos)
+                keys, pos = self.key(pos + (2 if double else 1))
+                table = ()
+                for n, key in enumerate(keys):
+                    table += (key,)
+                    if double and n == len(keys) - 1:
+                        index = tables_in_array.get(table, 0)
+                        tables_in_array[table] = index + 1
+                        table += (str(index),)
+                    elif table in tables_in_array:  # [a.b] after [[a]] is inside the last [[a]]
+                        table += (str(tables_in_array[table] - 1),)
+                    self.note(table, line)
+            elif pos < len(text) and text[pos] not in "#\r\n":
+                keys, pos = self.key(pos)
+                pos = _SPACE.match(text, pos).end()
+                if keys and text.startswith("=", pos):
+                    for n in range(1, len(keys) + 1):  # a.b = 1 also writes table a
+                        self.note(table + keys[:n], line)
+                    path = table + keys if self.array_items else None
+                    pos = self.value(_SPACE.match(text, pos + 1).end(), path)
+            end = text.find("\n", pos)  # what is left of the line is a comment (or broken)
+            pos = len(text) if end == -1 else end + 1
+        return self.lines
+
+    def key(self, pos: int) -> tuple[tuple[str, ...], int]:
+        """A dotted key (bare or quoted parts), and the position after it."""
+        text, keys = self.text, []
+        while True:
+            pos = _SPACE.match(text, pos).end()
+            quoted = _STRING.match(text, pos)
+            bare = _BARE_KEY.match(text, pos)
+            if quoted:
+                keys.append(_unquote(quoted.group()))
+                pos = quoted.end()
+            elif bare:
+                keys.append(bare.group())
+                pos = bare.end()
+            else:
+                break
+            after = _SPACE.match(text, pos).end()
+            if not text.startswith(".", after):
+                break
+            pos = after + 1
+        return tuple(keys), pos
+
+    def value(self, pos: int, path: tuple[str, ...] | None) -> int:
+        """The position after the value starting at pos; array items are noted under `path` when it is given."""
+        text = self.text
+        match = _MULTILINE_STRING.match(text, pos) or _STRING.match(text, pos)
+        if match:
+            return match.end()
+        if text.startswith("[", pos):
+            return self.array(pos + 1, path)
+        if text.startswith("{", pos):
+            return self.inline_table(pos + 1)
+        return _SCALAR.match(text, pos).end()
+
+    def array(self, pos: int, path: tuple[str, ...] | None) -> int:
+        text, index = self.text, 0
+        while True:
+            pos = _BLANK.match(text, pos).end()
+            if pos >= len(text) or text[pos] == "]":
+                return pos + 1
+            start = pos
+            item = None if path is None else (*path, str(index))
+            if item is not None:
+                self.note(item, self.line_at(pos))
+            pos = _BLANK.match(text, self.value(pos, item)).end()
+            index += 1
+            if text.startswith(",", pos) or pos == start:  # a comma, or something that is no value: step over
+                pos += 1
+
+    def inline_table(self, pos: int) -> int:
+        text = self.text
+        while True:
+            pos = _BLANK.match(text, pos).end()
+            if pos >= len(text) or text[pos] == "}":
+                return pos + 1
+            start = pos
+            _, pos = self.key(pos)
+            pos = _SPACE.match(text, pos).end()
+            if text.startswith("=", pos):
+                pos = self.value(_SPACE.match(text, pos + 1).end(), None)
+            pos = _BLANK.match(text, pos).end()
+            if text.startswith(",", pos) or pos == start:
+                pos += 1
+
+
+def _unquote(key: str) -> str:
+    """A quoted key as tomllib reads it, escapes and all."""
+    try:
+        return next(iter(tomllib.loads(f"{key} = 0")))
+    except tomllib.TOMLDecodeError:
+        return key.strip("\"'")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.assignments.models import DUE_FROM, FILE_TYPES, Assignment, Criterion, CriterionLevel
 from lms.clock import now_utc
-from lms.content import Change, ContentKind, ContentSet
+from lms.content import Change, ContentKind, ContentSet, toml_key_lines, toml_line
 from lms.courses.models import Track
 from lms.extensions import db
 
@@ -82,39 +82,6 @@ def content_kind() -> ContentKind:
     return ContentKind(KIND, check_assignments, sync_assignments)
 
 
-# ---- finding lines in track.toml ---------------------------------------------------------------------------
-
-
-class TomlLines:
-    """Line numbers of the [assignment] table, its keys, its criteria and their levels (for messages)."""
-
-    HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.blocks: list[tuple[str, int, int]] = []  # (header, first line, last line), 1-based
-        starts = [(i + 1, m.group(1)) for i, line in enumerate(self.lines) if (m := self.HEADER.match(line))]
-        bounds = [*starts, (len(self.lines) + 1, "")]
-        self.blocks = [(name, line, bounds[n + 1][0] - 1) for n, (line, name) in enumerate(starts)]
-
-    def table(self) -> tuple[int, int]:
-        return next(((a, b) for name, a, b in self.blocks if name == "assignment"), (1, len(self.lines)))
-
-    def criterion(self, index: int) -> tuple[int, int]:
-        found = [(a, b) for name, a, b in self.blocks if name == "assignment.criteria"]
-        return found[index] if index < len(found) else self.table()
-
-    def key(self, block: tuple[int, int], key: str) -> int:
-        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-        first, last = block
-        return next((n for n in range(first, last + 1) if pattern.match(self.lines[n - 1])), first)
-
-    def level(self, block: tuple[int, int], index: int) -> int:
-        first, last = block
-        found = [n for n in range(first, last + 1) if re.search(r"\bname\s*=", self.lines[n - 1])]
-        return found[index] if index < len(found) else self.key(block, "levels")
-
-
 # ---- checking ----------------------------------------------------------------------------------------------
 
 
@@ -151,26 +118,25 @@ def check_assignments(content: ContentSet) -> None:
 def check_track_assignment(
     content: ContentSet, track_slug: str, path: Path, raw: dict[str, Any]
 ) -> AssignmentSpec | None:
-    lines = TomlLines(path.read_text(encoding="utf-8") if path.exists() else "")
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    lines = toml_key_lines(text, array_items=True)  # array items too: the line of each rubric level
     table = raw.get("assignment")
     wanted = (
         (raw.get("completion") or {}).get("assignment") if isinstance(raw.get("completion"), dict) else None
     )
     if table is None:
         if wanted:
-            completion = next((a for name, a, _ in lines.blocks if name == "completion"), 1)
             content.problem(
                 path,
-                lines.key((completion, completion + 20), "assignment"),
+                toml_line(lines, "completion.assignment"),
                 f"[completion] requires assignment {wanted!r} but the track has no [assignment] table",
             )
             return None
         return None
     problems_before = len(content.problems)
-    block = lines.table()
 
     def problem(key: str | None, message: str, line: int | None = None) -> None:
-        content.problem(path, line or (lines.key(block, key) if key else block[0]), message)
+        content.problem(path, line or toml_line(lines, f"assignment.{key}" if key else "assignment"), message)
 
     if not isinstance(table, dict):
         problem(None, "[assignment] must be a table")
@@ -273,56 +239,56 @@ def check_track_assignment(
     )
 
 
-def _check_criteria(raw: Any, lines: TomlLines, problem: Any) -> list[CriterionSpec]:
+def _check_criteria(raw: Any, lines: dict[str, int], problem: Any) -> list[CriterionSpec]:
     if not isinstance(raw, list) or not raw:
         problem(None, "the assignment needs a rubric: at least one [[assignment.criteria]] table")
         return []
     criteria: list[CriterionSpec] = []
     seen: set[str] = set()
     for index, item in enumerate(raw):
-        block = lines.criterion(index)
+        block = f"assignment.criteria.{index}"
         number = f"criterion {index + 1}"
         if not isinstance(item, dict):
-            problem(None, f"{number} must be a table", block[0])
+            problem(None, f"{number} must be a table", toml_line(lines, block))
             continue
         for key in sorted(set(item) - CRITERION_KEYS):
-            problem(None, f"unknown key {key!r} in {number}", lines.key(block, key))
+            problem(None, f"unknown key {key!r} in {number}", toml_line(lines, f"{block}.{key}"))
         slug = item.get("slug")
         if not isinstance(slug, str) or not SLUG.match(slug):
             problem(
                 None,
                 f"{number}: slug must be lower case letters, digits and hyphens",
-                lines.key(block, "slug"),
+                toml_line(lines, f"{block}.slug"),
             )
             slug = ""
         elif slug in seen:
             problem(
-                None, f"{number}: the slug {slug!r} is used by another criterion", lines.key(block, "slug")
+                None,
+                f"{number}: the slug {slug!r} is used by another criterion",
+                toml_line(lines, f"{block}.slug"),
             )
         seen.add(slug)
         name = slug or number
         title = _text(item.get("title"))
         if title is None:
-            problem(None, f"criterion {name!r} needs a title", lines.key(block, "title"))
+            problem(None, f"criterion {name!r} needs a title", toml_line(lines, f"{block}.title"))
         levels = _check_levels(item.get("levels"), name, block, lines, problem)
         criteria.append(CriterionSpec(slug=slug, title=title or "", levels=levels))
     return criteria
 
 
-def _check_levels(
-    raw: Any, name: str, block: tuple[int, int], lines: TomlLines, problem: Any
-) -> list[LevelSpec]:
+def _check_levels(raw: Any, name: str, block: str, lines: dict[str, int], problem: Any) -> list[LevelSpec]:
     if not isinstance(raw, list) or len(raw) < 2:
         problem(
             None,
             f"criterion {name!r} needs at least two levels (for example missing, weak, sound, excellent)",
-            lines.key(block, "levels"),
+            toml_line(lines, f"{block}.levels"),
         )
         return []
     levels: list[LevelSpec] = []
     names: set[str] = set()
     for index, item in enumerate(raw):
-        line = lines.level(block, index)
+        line = toml_line(lines, f"{block}.levels.{index}")
         where = f"criterion {name!r}, level {index + 1}"
         if not isinstance(item, dict):
             problem(None, f"{where} must be an inline table {{ name, points, descriptor }}", line)
@@ -350,7 +316,7 @@ def _check_levels(
 
 
 def _check_sections_match(
-    brief: str, brief_name: str, criteria: list[CriterionSpec], lines: TomlLines, problem: Any
+    brief: str, brief_name: str, criteria: list[CriterionSpec], lines: dict[str, int], problem: Any
 ) -> None:
     """Where the brief numbers its sections, the rubric has one criterion per section, in the same order."""
     sections = [s.strip().rstrip(".:") for s in BRIEF_SECTION.findall(brief)]
@@ -361,7 +327,7 @@ def _check_sections_match(
             None,
             f"the brief {brief_name} lists {len(sections)} sections but the rubric has "
             f"{len(criteria)} criteria: give each section one criterion",
-            lines.criterion(0)[0],
+            toml_line(lines, "assignment.criteria.0"),
         )
         return
     for index, (section, criterion) in enumerate(zip(sections, criteria, strict=True)):
@@ -370,7 +336,7 @@ def _check_sections_match(
                 None,
                 f"criterion {index + 1} ({criterion.title!r}) does not match section {index + 1} of "
                 f"the brief ({section!r}): keep the rubric in the brief's order",
-                lines.key(lines.criterion(index), "title"),
+                toml_line(lines, f"assignment.criteria.{index}.title"),
             )
 
 

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 from sqlalchemy.orm import defer
 
 from lms.clock import now_utc
-from lms.content import Change, ContentKind, ContentSet
+from lms.content import Change, ContentKind, ContentSet, toml_error, toml_key_lines
 from lms.courses.models import Lesson, Module, Track
 from lms.courses.rendering import RENDER_VERSION, render_lesson
 from lms.courses.spec import LessonSpec, ModuleSpec, TrackSpec
@@ -42,52 +42,7 @@ def courses_kind() -> ContentKind:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Where keys sit in a TOML text (tomllib gives values, not lines)
-
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\" ]+?)\s*\]\]?\s*(?:#.*)?$")
-_KEY = re.compile(r"""^\s*([A-Za-z0-9_-]+|"[^"]*")\s*=""")
-_STRINGS = re.compile(r""""(?:[^"\\]|\\.)*"|'[^']*'""")
-
-
-def toml_key_lines(text: str) -> dict[str, int]:
-    """Map each key to the line it is written on: "title", "completion.quizzes", "modules.2" (the third
-    [[modules]] header), "modules.2.slug". First occurrence wins; lines inside multi-line arrays are skipped."""
-    lines: dict[str, int] = {}
-    prefix = ""
-    arrays: dict[str, int] = {}
-    depth = 0  # open brackets of a multi-line value
-    for number, line in enumerate(text.splitlines(), 1):
-        if depth == 0:
-            header = _HEADER.match(line)
-            if header:
-                name = header.group(2).replace('"', "").replace(" ", "")
-                if header.group(1) == "[[":
-                    index = arrays.get(name, 0)
-                    arrays[name] = index + 1
-                    prefix = f"{name}.{index}"
-                else:
-                    prefix = name
-                lines.setdefault(prefix, number)
-                continue
-            key = _KEY.match(line)
-            if key:
-                name = key.group(1).strip('"')
-                lines.setdefault(f"{prefix}.{name}" if prefix else name, number)
-        bare = _STRINGS.sub("", line).split("#", 1)[0]
-        depth = max(0, depth + bare.count("[") + bare.count("{") - bare.count("]") - bare.count("}"))
-    return lines
-
-
-def _toml_error(error: tomllib.TOMLDecodeError, text: str) -> tuple[int, str]:
-    message = str(error)
-    match = re.search(r"\(at line (\d+), column \d+\)", message)
-    if match:
-        return int(match.group(1)), message[: match.start()].strip()
-    if "end of document" in message:
-        return max(1, len(text.splitlines())), message.replace(
-            "(at end of document)", "at the end of the file"
-        )
-    return 1, message
+# Reading a file
 
 
 def _read(content: ContentSet, path: Path) -> str | None:
@@ -215,7 +170,7 @@ def _check_track(content: ContentSet, track_dir: Path) -> TrackSpec | None:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        line, message = _toml_error(error, text)
+        line, message = toml_error(error, text)
         content.problem(toml_path, line, f"TOML syntax error: {message}")
         return None
     lines = toml_key_lines(text)
@@ -403,7 +358,7 @@ def _check_lesson(content: ContentSet, path: Path, module_slug: str) -> LessonSp
     try:
         data = tomllib.loads(front)
     except tomllib.TOMLDecodeError as error:
-        line, message = _toml_error(error, front)
+        line, message = toml_error(error, front)
         content.problem(path, line + 1, f"front matter TOML syntax error: {message}")
         return None
     key_lines = {key: line + 1 for key, line in toml_key_lines(front).items()}

@@ -12,10 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lms.content import toml_error, toml_key_lines, toml_line
+
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 QUESTION_ID = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
-KEY_LINE = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
-TOML_LINE = re.compile(r"line (\d+)")
 
 KINDS = ("module", "final")
 GRADINGS = ("highest", "last")
@@ -69,73 +69,22 @@ class QuizSpec:
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
-@dataclass
-class LineIndex:
-    """Where keys and tables sit in a TOML file, so a semantic problem can name its line."""
+@dataclass(frozen=True)
+class QuizLines:
+    """Lines of a quiz file's keys, by question and choice index (a missing key: the line of its table)."""
 
-    top: dict[str, int] = field(default_factory=dict)
-    questions: list[int] = field(default_factory=list)
-    question_keys: list[dict[str, int]] = field(default_factory=list)
-    choices: list[list[int]] = field(default_factory=list)
-    choice_keys: list[list[dict[str, int]]] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, text: str) -> LineIndex:
-        index = cls()
-        section = "top"
-        in_multiline: str | None = None
-        for number, line in enumerate(text.splitlines(), start=1):
-            stripped = line.strip()
-            if in_multiline:
-                if stripped.count(in_multiline) % 2 == 1:
-                    in_multiline = None
-                continue
-            if stripped.startswith("[[questions.choices]]"):
-                section = "choice"
-                if index.questions:
-                    index.choices[-1].append(number)
-                    index.choice_keys[-1].append({})
-                continue
-            if stripped.startswith("[[questions]]"):
-                section = "question"
-                index.questions.append(number)
-                index.question_keys.append({})
-                index.choices.append([])
-                index.choice_keys.append([])
-                continue
-            if stripped.startswith("["):
-                section = "other"
-                continue
-            match = KEY_LINE.match(line)
-            if match:
-                key = match.group(1).strip("\"'")
-                if section == "top":
-                    index.top.setdefault(key, number)
-                elif section == "question" and index.question_keys:
-                    index.question_keys[-1].setdefault(key, number)
-                elif section == "choice" and index.choice_keys and index.choice_keys[-1]:
-                    index.choice_keys[-1][-1].setdefault(key, number)
-                for quote in ('"""', "'''"):
-                    if line.count(quote) % 2 == 1:
-                        in_multiline = quote
-        return index
+    keys: dict[str, int]
 
     def top_line(self, key: str) -> int:
-        return self.top.get(key, 1)
+        return toml_line(self.keys, key)
 
     def question_line(self, i: int, key: str | None = None) -> int:
-        if i >= len(self.questions):
-            return self.top.get("questions", 1)
-        if key is not None and key in self.question_keys[i]:
-            return self.question_keys[i][key]
-        return self.questions[i]
+        table = f"questions.{i}"
+        return toml_line(self.keys, f"{table}.{key}" if key else table)
 
     def choice_line(self, i: int, j: int, key: str | None = None) -> int:
-        if i >= len(self.choices) or j >= len(self.choices[i]):
-            return self.question_line(i, "choices")
-        if key is not None and key in self.choice_keys[i][j]:
-            return self.choice_keys[i][j][key]
-        return self.choices[i][j]
+        table = f"questions.{i}.choices.{j}"
+        return toml_line(self.keys, f"{table}.{key}" if key else table)
 
 
 def _is_int(value: Any) -> bool:
@@ -156,7 +105,7 @@ class QuizFileChecker:
     def __init__(self, path: Path, data: dict[str, Any], text: str, tracks: dict[str, Any]) -> None:
         self.path = path
         self.data = data
-        self.lines = LineIndex.of(text)
+        self.lines = QuizLines(toml_key_lines(text))
         self.tracks = tracks
         self.problems: list[tuple[int, str]] = []
 
@@ -481,8 +430,8 @@ def read_quiz_file(path: Path, tracks: dict[str, Any]) -> tuple[QuizSpec | None,
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        match = TOML_LINE.search(str(error))
-        return None, [(int(match.group(1)) if match else 1, f"not valid TOML: {error}")]
+        line, _ = toml_error(error, text)
+        return None, [(line, f"not valid TOML: {error}")]
     if not SLUG.match(path.stem):
         return None, [
             (1, f"the file name {path.name!r} must be a slug: lower case letters, digits and hyphens")
