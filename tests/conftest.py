@@ -18,6 +18,7 @@ from flask import Flask
 from lms import clock, create_app
 from lms.accounts import operations
 from lms.accounts.models import Role, User
+from lms.certificates.page_cache import page_cache_of
 from lms.extensions import db
 from tests.support import BrowserLikeClient
 
@@ -152,6 +153,7 @@ def _reset_database(app: Flask, backend: str) -> None:
             conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
             for table in tables:
                 conn.exec_driver_sql(f'DELETE FROM "{table}"')  # noqa: S608 (names from our own metadata)
+    page_cache_of(app).clear()  # pages rendered from rows that are gone
 
 
 # Building an app compiles every URL rule (a few ms each), so tests with the default settings share one app per

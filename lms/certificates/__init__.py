@@ -29,6 +29,7 @@ def register(app: Flask) -> None:
     from lms import events
     from lms.certificates import operations
     from lms.certificates.cli import issue_certificate_command, revoke_certificate_command
+    from lms.certificates.page_cache import install_page_cache
     from lms.certificates.tally import install_tally
     from lms.certificates.views import bp
     from lms.cli import lms_cli
@@ -37,6 +38,7 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(bp)
     install_tally(app)
+    install_page_cache(app)
     register_panel(Panel("certificates", "certificates/_panel.html", _dashboard_panel, order=40))
     add_nav_item(NavItem("My certificates", "certificates.mine", frozenset({Role.STUDENT})))
     add_nav_item(NavItem("Certificates", "certificates.staff_list", frozenset({Role.INSTRUCTOR, Role.ADMIN})))

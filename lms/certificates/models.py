@@ -99,12 +99,16 @@ class Certificate(db.Model):
         return self.state == CertificateState.REVOKED.value
 
     def status_at(self, at: datetime) -> Status:
-        if self.is_revoked:
-            return Status.REVOKED
-        expires = self.current.expires_at
-        if expires is not None and expires <= at:
-            return Status.EXPIRED
-        return Status.VALID
+        return status_of(self.state, self.current.expires_at, at)
+
+
+def status_of(state: str, expires_at: datetime | None, at: datetime) -> Status:
+    """A certificate's status at a moment, from its state and its current version's expiry."""
+    if state == CertificateState.REVOKED.value:
+        return Status.REVOKED
+    if expires_at is not None and expires_at <= at:
+        return Status.EXPIRED
+    return Status.VALID
 
 
 class CertificateVersion(db.Model):

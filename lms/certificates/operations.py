@@ -29,10 +29,12 @@ from lms.certificates.models import (
     CertificateVersion,
     EventAction,
     Status,
+    status_of,
 )
 from lms.certificates.tally import tally_of
 from lms.clock import now_utc
 from lms.courses.models import Track
+from lms.database import single_read
 from lms.errors import DomainError
 from lms.extensions import db
 
@@ -517,6 +519,51 @@ def count_verifications(codes: Iterable[str]) -> int:
     )
     db.session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What decides a certificate's public page: its identity, state and current version, and the status now."""
+
+    certificate_id: int
+    code: str
+    version_number: int
+    state: str
+    revoked_at: datetime | None
+    status: Status
+
+
+_STAMP = (
+    sa.select(
+        Certificate.id,
+        Certificate.version_number,
+        Certificate.state,
+        Certificate.revoked_at,
+        CertificateVersion.expires_at,
+    )
+    .join(
+        CertificateVersion,
+        (CertificateVersion.certificate_id == Certificate.id)
+        & (CertificateVersion.number == Certificate.version_number),
+    )
+    .where(Certificate.code == sa.bindparam("code"))
+)
+
+
+def stamp_code(code: ParsedCode) -> Stamp | None:
+    """Look up a code's stamp (one small query) and count the view; None when no certificate has the code.
+
+    A page rendered for one stamp is the same for every visitor until the stamp changes (a revocation, a new
+    version, expiry), so the public page can be kept rendered under it.
+    """
+    with single_read(db.engine) as connection:
+        row = connection.execute(_STAMP, {"code": code.canonical}).one_or_none()
+    if row is None:
+        return None
+    at = now_utc()
+    tally_of(current_app).add(row.id, at)
+    status = status_of(row.state, row.expires_at, at)
+    return Stamp(row.id, code.canonical, row.version_number, row.state, row.revoked_at, status)
 
 
 def verify_code(code: ParsedCode, *, with_holder: bool = False) -> Verification:

@@ -27,9 +27,10 @@ from wtforms.fields.choices import SelectChoice
 from lms.accounts.access import acting_user, login_required, public, staff_required
 from lms.accounts.operations import find_user_by_email
 from lms.certificates import openbadges, operations
-from lms.certificates.codes import CodeError, parse_code
+from lms.certificates.codes import CodeError, ParsedCode, parse_code
 from lms.certificates.forms import BulkVerifyForm, IssueForm, ReissueForm, RenewForm, RevokeForm, VerifyForm
 from lms.certificates.models import Certificate, Status
+from lms.certificates.page_cache import page_cache_of
 from lms.certificates.pdf import qr_data_uri
 from lms.clock import now_utc
 from lms.courses.models import Track
@@ -186,36 +187,51 @@ def _verify(code: str, *, machine: bool, json_route: bool) -> Any:
     if code != parsed.display:
         return redirect(url_for(request.endpoint or "certificates.verify", code=parsed.display), 301)
 
-    result = operations.verify_code(parsed, with_holder=machine)  # the assertion hashes the holder's email
-    status = result.status or Status.NOT_FOUND
-    certificate = result.certificate
-    http_status = HTTP_STATUS[status]
-    if machine:
-        if certificate is None:
-            message = "No certificate has this code. Check it against the certificate, or ask its holder."
-            response = _json({"error": "Not found", "message": message, "status": 404}, 404)
-        elif certificate.is_revoked:
-            response = _json(_revoked_document(certificate), 410)
-        else:
-            response = _json(openbadges.assertion(certificate), http_status)
-    else:
-        url = operations.verification_url(parsed.canonical)
-        page = render_template(
-            "certificates/verify.html",
-            status=status,
-            result=result,
-            certificate=certificate,
-            version=certificate.current if certificate else None,
-            url=url,
-            qr=qr_data_uri(url) if certificate is not None and not certificate.is_revoked else None,
-            json_url=url_for("certificates.verify_json", code=parsed.display),
-            form=VerifyForm(formdata=None),
-        )
-        response = current_app.make_response((page, http_status))
+    response = _assertion_response(parsed) if machine else _verify_page(parsed)
     response.headers["Cache-Control"] = "no-cache"
     if not json_route:
         response.vary.add("Accept")
     return response
+
+
+def _assertion_response(parsed: ParsedCode) -> Any:
+    result = operations.verify_code(parsed, with_holder=True)  # the assertion hashes the holder's email
+    certificate = result.certificate
+    if certificate is None:
+        message = "No certificate has this code. Check it against the certificate, or ask its holder."
+        return _json({"error": "Not found", "message": message, "status": 404}, 404)
+    if certificate.is_revoked:
+        return _json(_revoked_document(certificate), 410)
+    return _json(openbadges.assertion(certificate), HTTP_STATUS[result.status or Status.NOT_FOUND])
+
+
+def _verify_page(parsed: ParsedCode) -> Any:
+    """The public page: read the certificate's stamp; render only when no page is kept for it (page_cache)."""
+    stamp = operations.stamp_code(parsed)
+    if stamp is None:
+        return current_app.make_response((_render_verify_page(parsed, None, Status.NOT_FOUND), 404))
+    pages = page_cache_of(current_app)
+    key = (request.script_root, stamp)
+    page = pages.get(key)
+    if page is None:
+        certificate = operations.find_certificate(parsed.canonical)
+        page = _render_verify_page(parsed, certificate, stamp.status)
+        pages.put(key, page)
+    return current_app.make_response((page, HTTP_STATUS[stamp.status]))
+
+
+def _render_verify_page(parsed: ParsedCode, certificate: Certificate | None, status: Status) -> str:
+    url = operations.verification_url(parsed.canonical)
+    return render_template(
+        "certificates/verify.html",
+        status=status,
+        certificate=certificate,
+        version=certificate.current if certificate else None,
+        url=url,
+        qr=qr_data_uri(url) if certificate is not None and not certificate.is_revoked else None,
+        json_url=url_for("certificates.verify_json", code=parsed.display),
+        form=VerifyForm(formdata=None),
+    )
 
 
 def _revoked_document(certificate: Certificate) -> dict[str, Any]:
