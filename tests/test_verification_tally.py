@@ -19,7 +19,12 @@ from lms.certificates.tally import tally_of, write_counts
 from lms.extensions import db
 from tests import test_certificates as shared
 
-certified_track, progress, track, issued = shared.certified_track, shared.progress, shared.track, shared.issued
+certified_track, progress, track, issued = (
+    shared.certified_track,
+    shared.progress,
+    shared.track,
+    shared.issued,
+)
 
 
 def stored(certificate_id: int) -> tuple[int, object]:
