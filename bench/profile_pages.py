@@ -32,6 +32,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--only", action="append", help="profile only these targets (repeatable)")
     parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime, ...")
     parser.add_argument("--time-only", action="store_true", help="time the requests, do not profile them")
     parser.add_argument("--sql", action="store_true", help="print the SQL statements of one request")
     args = parser.parse_args()
@@ -93,7 +94,7 @@ def main() -> int:
             per_request = (time.perf_counter() - started) / args.requests * 1000
             print(f"\n===== {name}: {per_request:.2f} ms per request (profiled) =====")
             stats = pstats.Stats(profiler)
-            stats.sort_stats("cumulative").print_stats(args.top)
+            stats.sort_stats(args.sort).print_stats(args.top)
         from lms.certificates.tally import tally_of
 
         tally_of(app).flush()  # the counted views, before the database goes

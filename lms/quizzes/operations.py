@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import contains_eager
 
 from lms import events
 from lms.accounts.models import User
@@ -274,14 +275,6 @@ def _lock_attempt(attempt_id: int) -> Attempt | None:
     ).scalar_one_or_none()
 
 
-def _own_attempt_locked(user: User, attempt_id: int) -> Attempt:
-    attempt = _lock_attempt(attempt_id)
-    if attempt is None or attempt.user_id != user.id:
-        db.session.rollback()
-        raise NotFound("There is no such attempt.")
-    return attempt
-
-
 # -- taking a quiz ---------------------------------------------------------------------------------------------
 
 
@@ -365,21 +358,35 @@ def _question_pool(version_id: int, content_hash: str) -> dict[str, dict[str, An
     return {q["id"]: q for q in pool}
 
 
-def _lock_for_save(user: User, attempt_id: int) -> tuple[Attempt, dict[str, dict[str, Any]]]:
-    """The student's own attempt, locked as in _own_attempt_locked, with its version's questions (one statement)."""
+def questions_of(attempt: Attempt, content_hash: str | None = None) -> dict[str, dict[str, Any]]:
+    """The questions of the version the attempt was taken on, by id (read once per process: _question_pool)."""
+    if content_hash is None:
+        content_hash = db.session.execute(
+            sa.select(QuizVersion.content_hash).where(QuizVersion.id == attempt.quiz_version_id)
+        ).scalar_one()
+    return _question_pool(attempt.quiz_version_id, content_hash)
+
+
+def _lock_own_with_questions(
+    user: User, attempt_id: int, *, with_quiz: bool = False
+) -> tuple[Attempt, dict[str, dict[str, Any]]]:
+    """The student's own attempt, locked (see _lock_attempt), with its questions (and its quiz), in one statement."""
     _begin_write_on_sqlite()
-    row = db.session.execute(
+    stmt = (
         sa.select(Attempt, QuizVersion.content_hash)
         .join(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
         .where(Attempt.id == attempt_id)
         .with_for_update(of=Attempt)  # the attempt only: every student's saves read the same version row
         .execution_options(populate_existing=True)
-    ).one_or_none()
+    )
+    if with_quiz:
+        stmt = stmt.join(Quiz, Quiz.id == Attempt.quiz_id).options(contains_eager(Attempt.quiz))
+    row = db.session.execute(stmt).one_or_none()
     if row is None or row[0].user_id != user.id:
         db.session.rollback()
         raise NotFound("There is no such attempt.")
     attempt, content_hash = row
-    return attempt, _question_pool(attempt.quiz_version_id, content_hash)
+    return attempt, questions_of(attempt, content_hash)
 
 
 _saves = AnswerSave.__table__
@@ -403,12 +410,12 @@ def save_answer(
     now = now or now_utc()
     if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**31:
         raise DomainError("The save carries no valid sequence number.", field="seq")
-    attempt, questions = _lock_for_save(user, attempt_id)
+    attempt, questions = _lock_own_with_questions(user, attempt_id)
     if attempt.state != IN_PROGRESS:
         db.session.rollback()
         raise AttemptFinished("This attempt is already submitted: the answer was not saved.")
     if is_overdue(attempt, now):
-        _finalize(attempt, now, by="server")
+        _finalize(attempt, now, by="server", questions=questions)
         db.session.commit()
         raise TimeUp(_time_up_message(attempt))
     given = _given_at(client_at, now)
@@ -471,26 +478,27 @@ def submit_attempt(
     they are recorded as saves before scoring. After the cutoff they are refused and the attempt is finalized
     with what was saved in time (TimeUp is raised after committing that)."""
     now = now or now_utc()
-    attempt = _own_attempt_locked(user, attempt_id)
+    attempt, questions = _lock_own_with_questions(user, attempt_id, with_quiz=True)
     if attempt.state == SUBMITTED:
         db.session.rollback()
         return attempt
     if is_overdue(attempt, now):
-        _finalize(attempt, now, by="server")
+        _finalize(attempt, now, by="server", questions=questions)
         db.session.commit()
         raise TimeUp(
             f"Time was up at {attempt.deadline:%H:%M:%S} UTC, so your attempt was submitted automatically "
             "with the answers saved before the deadline."
         )
     if form_answers is not None:
-        _record_form_answers(attempt, form_answers, now)
-    _finalize(attempt, now, by=by)
+        _record_form_answers(attempt, questions, form_answers, now)
+    _finalize(attempt, now, by=by, questions=questions)
     db.session.commit()
     return attempt
 
 
-def _record_form_answers(attempt: Attempt, form_answers: dict[str, Any], now: datetime) -> None:
-    questions = attempt.version.question_map()
+def _record_form_answers(
+    attempt: Attempt, questions: dict[str, dict[str, Any]], form_answers: dict[str, Any], now: datetime
+) -> None:
     saved = current_answers(attempt.id)
     problems = []
     for question_id in attempt.question_ids:
@@ -523,19 +531,23 @@ def _record_form_answers(attempt: Attempt, form_answers: dict[str, Any], now: da
     db.session.flush()
 
 
-def _score_saved(attempt: Attempt) -> tuple[dict[str, SavedAnswer], AttemptScore]:
+def _score_saved(
+    attempt: Attempt, questions_by_id: dict[str, dict[str, Any]] | None = None
+) -> tuple[dict[str, SavedAnswer], AttemptScore]:
     """The attempt's saved answers and the score they earn (against the version it was taken on)."""
-    questions_by_id = attempt.version.question_map()
+    questions_by_id = questions_by_id if questions_by_id is not None else questions_of(attempt)
     questions = [questions_by_id[qid] for qid in attempt.question_ids]
     saved = current_answers(attempt.id)
     answers = {qid: answer.value for qid, answer in saved.items()}
     return saved, score_attempt(questions, answers, attempt.quiz.pass_percent)
 
 
-def _finalize(attempt: Attempt, now: datetime, *, by: str) -> None:
+def _finalize(
+    attempt: Attempt, now: datetime, *, by: str, questions: dict[str, dict[str, Any]] | None = None
+) -> None:
     """Score the attempt with its saved answers and close it (the caller holds the lock and commits)."""
     quiz = attempt.quiz
-    saved, score = _score_saved(attempt)
+    saved, score = _score_saved(attempt, questions)
     answers = {qid: answer.value for qid, answer in saved.items()}
     attempt.results = {
         qid: {
