@@ -40,10 +40,12 @@ from deadline_storm import (  # noqa: E402
     answer_early,
     count_in_database,
     free_port,
+    gunicorn_command,
     make_database,
     move_deadlines,
     prepare,
     seed,
+    server_env,
 )
 
 RETRY_STATUSES = {500, 502, 503, 504, 599}
@@ -53,19 +55,8 @@ def start_server(database: Database, workdir: Path, port: int, args: argparse.Na
                  ) -> subprocess.Popen[bytes]:  # fmt: skip
     """gunicorn as deadline_storm starts it, bound with SO_REUSEPORT so a new master can bind while the killed
     master's workers finish what they hold."""
-    env = {
-        **os.environ,
-        "LMS_DATABASE_URL": database.url,
-        "LMS_SECRET_KEY": "storm-secret",  # the same key: sessions and CSRF tokens survive the restart
-        "LMS_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        "LMS_RATELIMIT_ENABLED": "0",
-        "LMS_INSTANCE_PATH": str(workdir / "instance"),
-        "LMS_UPLOAD_DIR": str(workdir / "uploads"),
-    }
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--reuse-port", "--workers", str(args.workers),
-               "--threads", str(args.threads), "--worker-class", "gthread", "--keep-alive", "30",
-               "--log-level", "warning", "wsgi:app"]  # fmt: skip
+    env = server_env(database, workdir)
+    command = gunicorn_command(port, args.workers, args.threads, "--reuse-port")
     log = (workdir / f"{name}.log").open("w")
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -217,8 +208,8 @@ def main() -> int:
     parser.add_argument(
         "--kill-at", type=float, default=0.5, help="when to kill, as a fraction of the window"
     )
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: gunicorn.conf.py's)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()

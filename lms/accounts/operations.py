@@ -167,11 +167,15 @@ def reset_password_with_token(token: str, new_password: str) -> User:
     return user
 
 
+# Built once: every signed-in request runs it (session.get builds its query anew each time).
+_USER_BY_ID = sa.select(User).where(User.id == sa.bindparam("user_id"))
+
+
 def load_user_from_session(user_id: str) -> User | None:
     """Flask-Login's loader: the id carries the session version, so old sessions die with a password change."""
     try:
         raw_id, raw_version = user_id.split(":", 1)
-        user = db.session.get(User, int(raw_id))
+        user = db.session.execute(_USER_BY_ID, {"user_id": int(raw_id)}).scalar_one_or_none()
         version = int(raw_version)
     except (ValueError, TypeError):
         return None

@@ -367,21 +367,29 @@ def questions_of(attempt: Attempt, content_hash: str | None = None) -> dict[str,
     return _question_pool(attempt.quiz_version_id, content_hash)
 
 
-def _lock_own_with_questions(
-    user: User, attempt_id: int, *, with_quiz: bool = False
-) -> tuple[Attempt, dict[str, dict[str, Any]]]:
-    """The student's own attempt, locked (see _lock_attempt), with its questions (and its quiz), in one statement."""
-    _begin_write_on_sqlite()
+def _build_lock_with_questions(with_quiz: bool) -> sa.Select[tuple[Attempt, str]]:
     stmt = (
         sa.select(Attempt, QuizVersion.content_hash)
         .join(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
-        .where(Attempt.id == attempt_id)
+        .where(Attempt.id == sa.bindparam("attempt_id"))
         .with_for_update(of=Attempt)  # the attempt only: every student's saves read the same version row
         .execution_options(populate_existing=True)
     )
     if with_quiz:
         stmt = stmt.join(Quiz, Quiz.id == Attempt.quiz_id).options(contains_eager(Attempt.quiz))
-    row = db.session.execute(stmt).one_or_none()
+    return stmt
+
+
+# Built once: saves and submits are the busiest writes, and building a statement costs more than running it.
+_LOCK_WITH_QUESTIONS = {False: _build_lock_with_questions(False), True: _build_lock_with_questions(True)}
+
+
+def _lock_own_with_questions(
+    user: User, attempt_id: int, *, with_quiz: bool = False
+) -> tuple[Attempt, dict[str, dict[str, Any]]]:
+    """The student's own attempt, locked (see _lock_attempt), with its questions (and its quiz), in one statement."""
+    _begin_write_on_sqlite()
+    row = db.session.execute(_LOCK_WITH_QUESTIONS[with_quiz], {"attempt_id": attempt_id}).one_or_none()
     if row is None or row[0].user_id != user.id:
         db.session.rollback()
         raise NotFound("There is no such attempt.")
@@ -390,6 +398,16 @@ def _lock_own_with_questions(
 
 
 _saves = AnswerSave.__table__
+# Stores one save and returns the newest sequence number of its question (the new row included or not: the
+# caller only compares). Values come as parameters: attempt_id, question_id, seq, value, client_at, server_at,
+# source, and of_attempt / of_question for the subquery.
+_INSERT_SAVE = sa.insert(_saves).returning(
+    sa.select(sa.func.max(_saves.c.seq))
+    .where(
+        _saves.c.attempt_id == sa.bindparam("of_attempt"), _saves.c.question_id == sa.bindparam("of_question")
+    )
+    .scalar_subquery()
+)
 
 
 def _given_at(client_at: datetime | None, now: datetime) -> datetime:
@@ -436,21 +454,18 @@ def save_answer(
     # One statement stores the save and reads the newest sequence number for the question. It runs while this
     # transaction holds the attempt's lock, so every earlier save of the attempt is visible to it.
     newest = db.session.execute(
-        sa.insert(_saves)
-        .values(
-            attempt_id=attempt.id,
-            question_id=question_id,
-            seq=seq,
-            value=normalized,
-            client_at=given,
-            server_at=now,
-            source="autosave",
-        )
-        .returning(
-            sa.select(sa.func.max(_saves.c.seq))
-            .where(_saves.c.attempt_id == attempt.id, _saves.c.question_id == question_id)
-            .scalar_subquery()
-        )
+        _INSERT_SAVE,
+        {
+            "attempt_id": attempt.id,
+            "question_id": question_id,
+            "seq": seq,
+            "value": normalized,
+            "client_at": given,
+            "server_at": now,
+            "source": "autosave",
+            "of_attempt": attempt.id,
+            "of_question": question_id,
+        },
     ).scalar_one()
     deadline, cutoff = attempt.deadline, submit_cutoff(attempt)
     db.session.commit()
