@@ -19,6 +19,7 @@ from lms import clock, create_app
 from lms.accounts import operations
 from lms.accounts.models import Role, User
 from lms.certificates.page_cache import page_cache_of
+from lms.courses.snapshot import content_cache_of
 from lms.extensions import db
 from tests.support import BrowserLikeClient
 
@@ -154,6 +155,7 @@ def _reset_database(app: Flask, backend: str) -> None:
             for table in tables:
                 conn.exec_driver_sql(f'DELETE FROM "{table}"')  # noqa: S608 (names from our own metadata)
     page_cache_of(app).clear()  # pages rendered from rows that are gone
+    content_cache_of(app).clear()  # track content read from rows that are gone
 
 
 # Building an app compiles every URL rule (a few ms each), so tests with the default settings share one app per

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lms.clock import now_utc
 from lms.database import UTCDateTime
@@ -31,6 +31,9 @@ class Track(db.Model):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # Goes up with every change to one of the track's modules or lessons (a flush hook below), so each process
+    # can keep the track's content in memory and know when to read it again (lms.courses.snapshot).
+    content_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     modules: Mapped[list[Module]] = relationship(back_populates="track", order_by="Module.position")
 
@@ -125,3 +128,27 @@ class LessonCompletion(db.Model):
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     __table_args__ = (sa.UniqueConstraint("user_id", "lesson_id"),)
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _bump_content_versions(session: Session, _context: object, _instances: object) -> None:
+    """Raise Track.content_version of every track whose modules or lessons this flush adds, changes or deletes."""
+    changed: set[int] = set()
+    for item in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(item, Module | Lesson):
+            continue
+        if item in session.dirty and not session.is_modified(item, include_collections=False):
+            continue
+        # A lesson always names its track; a new module may know its track only through the relationship.
+        track_id = (
+            item.track_id if item.track_id is not None else getattr(getattr(item, "track", None), "id", None)
+        )
+        if track_id is not None:
+            changed.add(track_id)
+    if not changed:
+        return
+    with session.no_autoflush:
+        for track_id in changed:
+            track = session.get(Track, track_id)
+            if track is not None:
+                track.content_version = (track.content_version or 0) + 1

@@ -14,6 +14,7 @@ from lms.audit import record_event
 from lms.clock import now_utc
 from lms.courses.models import Enrollment, Lesson, LessonCompletion, Track
 from lms.courses.progress import Outline, load_outline, load_outlines
+from lms.courses.snapshot import LessonInfo
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 
@@ -156,7 +157,7 @@ def complete_lesson(user: User, lesson: Lesson, at: datetime | None = None) -> L
 VISIT_RESOLUTION = timedelta(minutes=5)
 
 
-def record_visit(enrollment: Enrollment, lesson: Lesson, at: datetime | None = None) -> None:
+def record_visit(enrollment: Enrollment, lesson: Lesson | LessonInfo, at: datetime | None = None) -> None:
     """Remember the lesson a student last opened (for "continue where you left off"), to within five minutes."""
     if not enrollment.active:
         return

@@ -15,15 +15,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import defer
+import sqlalchemy as sa
 
-from lms.courses.models import Lesson, LessonCompletion, Module, Track
+from lms.courses.models import Lesson, LessonCompletion, Track
+from lms.courses.snapshot import LessonInfo, ModuleInfo, track_contents
 from lms.extensions import db
 
 
 @dataclass
 class LessonState:
-    lesson: Lesson
+    lesson: LessonInfo
     done: bool
     live: bool  # counts towards progress (neither it nor its module is retired)
     locked: bool = False
@@ -31,12 +32,12 @@ class LessonState:
 
 @dataclass
 class ModuleState:
-    module: Module
+    module: ModuleInfo
     lessons: list[LessonState] = field(default_factory=list)
     done: int = 0
     total: int = 0
     locked: bool = False
-    opened_by: Module | None = None  # the module whose completion opens this one
+    opened_by: ModuleInfo | None = None  # the module whose completion opens this one
 
     @property
     def live(self) -> bool:
@@ -74,7 +75,7 @@ class Outline:
     def find(self, lesson_slug: str) -> tuple[ModuleState, LessonState] | None:
         return next(((m, s) for m, s in self.lessons if s.lesson.slug == lesson_slug), None)
 
-    def neighbours(self, lesson_slug: str) -> tuple[Lesson | None, Lesson | None]:
+    def neighbours(self, lesson_slug: str) -> tuple[LessonInfo | None, LessonInfo | None]:
         """The previous and next lessons the reader can see, in reading order."""
         sequence = [state.lesson for _, state in self.lessons]
         index = next(i for i, lesson in enumerate(sequence) if lesson.slug == lesson_slug)
@@ -84,11 +85,11 @@ class Outline:
         )
 
     @property
-    def next_lesson(self) -> Lesson | None:
+    def next_lesson(self) -> LessonInfo | None:
         """The first live lesson not yet done in an open module."""
         return next((s.lesson for _, s in self.lessons if s.live and not s.done and not s.locked), None)
 
-    def continue_lesson(self, last_lesson_id: int | None) -> Lesson | None:
+    def continue_lesson(self, last_lesson_id: int | None) -> LessonInfo | None:
         """Where "continue" takes the student: the next lesson to do, else the last one visited, else the first."""
         if self.next_lesson is not None:
             return self.next_lesson
@@ -104,13 +105,13 @@ def percent(done: int, total: int) -> int:
 
 def build_outline(
     track: Track,
-    modules: Iterable[Module],
-    lessons: Iterable[Lesson],
+    modules: Iterable[ModuleInfo],
+    lessons: Iterable[LessonInfo],
     completed: set[int],
     staff: bool = False,
 ) -> Outline:
     """Arrange one track's rows for one reader (`completed`: the ids of the lessons they completed)."""
-    by_module: dict[int, list[Lesson]] = defaultdict(list)
+    by_module: dict[int, list[LessonInfo]] = defaultdict(list)
     for lesson in sorted(lessons, key=lambda lesson: (lesson.position, lesson.id)):
         by_module[lesson.module_id].append(lesson)
     states: list[ModuleState] = []
@@ -147,29 +148,30 @@ def build_outline(
     )
 
 
+_COMPLETED = (
+    sa.select(LessonCompletion.lesson_id)
+    .join(Lesson, Lesson.id == LessonCompletion.lesson_id)
+    .where(
+        LessonCompletion.user_id == sa.bindparam("user_id"),
+        Lesson.track_id.in_(sa.bindparam("track_ids", expanding=True)),
+    )
+)
+
+
 def load_outlines(user_id: int | None, tracks: list[Track], staff: bool = False) -> dict[int, Outline]:
-    """Outlines of several tracks for one reader, in three queries whatever the number of tracks and lessons."""
+    """Outlines of several tracks for one reader: the content from memory (lms.courses.snapshot), what the reader
+    completed in one query, whatever the number of tracks and lessons."""
     if not tracks:
         return {}
-    track_ids = [track.id for track in tracks]
-    modules: dict[int, list[Module]] = defaultdict(list)
-    for module in db.session.scalars(db.select(Module).where(Module.track_id.in_(track_ids))):
-        modules[module.track_id].append(module)
-    lessons: dict[int, list[Lesson]] = defaultdict(list)
-    query = db.select(Lesson).options(defer(Lesson.body_html)).where(Lesson.track_id.in_(track_ids))
-    for lesson in db.session.scalars(query):
-        lessons[lesson.track_id].append(lesson)
+    contents = track_contents(tracks)
     completed: set[int] = set()
     if user_id is not None:
-        completed = set(
-            db.session.scalars(
-                db.select(LessonCompletion.lesson_id)
-                .join(Lesson, Lesson.id == LessonCompletion.lesson_id)
-                .where(LessonCompletion.user_id == user_id, Lesson.track_id.in_(track_ids))
-            )
-        )
+        track_ids = [track.id for track in tracks]
+        completed = set(db.session.scalars(_COMPLETED, {"user_id": user_id, "track_ids": track_ids}))
     return {
-        track.id: build_outline(track, modules[track.id], lessons[track.id], completed, staff=staff)
+        track.id: build_outline(
+            track, contents[track.id].modules, contents[track.id].lessons, completed, staff=staff
+        )
         for track in tracks
     }
 

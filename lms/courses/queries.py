@@ -10,6 +10,7 @@ from lms.accounts.models import User
 from lms.courses.models import Enrollment, Lesson, Module, Track
 from lms.courses.operations import is_staff
 from lms.courses.progress import LessonState, ModuleState, Outline, load_outline
+from lms.courses.snapshot import LessonInfo
 from lms.extensions import db
 
 
@@ -87,14 +88,14 @@ class LessonPage:
     outline: Outline
     module: ModuleState
     state: LessonState
-    previous: Lesson | None
-    next: Lesson | None
+    previous: LessonInfo | None
+    next: LessonInfo | None
     enrolled: bool
     staff: bool
     refusal: str | None  # None (read it), "enrol" (not enrolled) or "locked" (its module is not open yet)
 
     @property
-    def lesson(self) -> Lesson:
+    def lesson(self) -> LessonInfo:
         return self.state.lesson
 
 
