@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -39,15 +40,21 @@ def find_track(slug: str) -> Track:
     return track
 
 
+# Built once: every lesson and track page runs it.
+_TRACK_AND_ENROLLMENT = (
+    sa.select(Track, Enrollment)
+    .outerjoin(
+        Enrollment, (Enrollment.track_id == Track.id) & (Enrollment.user_id == sa.bindparam("user_id"))
+    )
+    .where(Track.slug == sa.bindparam("slug"))
+)
+
+
 def find_track_for(slug: str, user_id: int | None) -> tuple[Track, Enrollment | None]:
     """The track with this slug and the user's enrolment row in it (active or left), in one query."""
     if user_id is None:
         return find_track(slug), None
-    row = db.session.execute(
-        db.select(Track, Enrollment)
-        .outerjoin(Enrollment, (Enrollment.track_id == Track.id) & (Enrollment.user_id == user_id))
-        .where(Track.slug == slug)
-    ).first()
+    row = db.session.execute(_TRACK_AND_ENROLLMENT, {"slug": slug, "user_id": user_id}).first()
     if row is None:
         raise NotFound("There is no track at this address.")
     return row[0], row[1]
