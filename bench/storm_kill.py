@@ -156,6 +156,10 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         orphans = children_of(master.pid)
         killed_at = time.monotonic()
         os.kill(master.pid, signal.SIGKILL)
+        if args.kill_workers:  # as a crashed host would: the requests in the workers' hands die with them
+            for pid in orphans:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         master.wait()
         servers.append(start_server(database, workdir, port, args, "gunicorn-2"))
         wait_healthy(port)
@@ -211,6 +215,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: gunicorn.conf.py's)")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--kill-workers",
+        action="store_true",
+        help="SIGKILL the workers with the master (otherwise they finish what they hold, then leave)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
