@@ -203,7 +203,7 @@ COLUMNS = ["students", "saves", "acknowledged", "stored", "lost_answers", "unsub
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--students", type=int, default=200)
+    parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--backend", choices=["postgresql", "sqlite", "both"], default="both")
     parser.add_argument("--pg-url", default=os.environ.get("LMS_BENCH_DATABASE_URL", DEFAULT_PG))
     parser.add_argument("--questions", type=int, default=6)
