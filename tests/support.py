@@ -1,10 +1,14 @@
-"""Test helpers: a client that sends the CSRF token as a browser would, and small HTML readers."""
+"""Test helpers: a client that sends the CSRF token as a browser would, small HTML readers, and a recorder of
+the SQL statements a piece of code runs."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import sqlalchemy as sa
 from flask import has_app_context
 from flask.globals import _cv_app, _cv_request
 from flask.testing import FlaskClient
@@ -68,3 +72,22 @@ def field_error(html: str, field_id: str) -> str | None:
     """The error message shown beside a form field, if any."""
     match = re.search(rf'<p class="error" id="{re.escape(field_id)}-error">(.*?)</p>', html, re.S)
     return match.group(1).strip() if match else None
+
+
+@contextmanager
+def recorded_statements(*, one_line: bool = False) -> Iterator[list[str]]:
+    """The SQL text of every statement the app's engine runs inside the block, in order.
+
+    `one_line=True` collapses each statement's whitespace to single spaces, for matching and reading.
+    Needs an app context when entered; the listener is removed on leaving, also on error."""
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()) if one_line else statement)
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)

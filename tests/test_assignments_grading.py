@@ -19,6 +19,7 @@ from lms.audit import AuditEvent
 from lms.errors import DomainError
 from lms.extensions import db
 from tests.fixtures.files import rows, samples
+from tests.support import recorded_statements
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
@@ -416,32 +417,22 @@ def test_the_queue_filters_by_track_state_and_lateness_oldest_first(client, logi
     assert "Late by 4 days" in client.get("/grading?late=yes").get_data(as_text=True)
 
 
-def count_queries(app, fn) -> int:
-    seen: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", before)
-    try:
+def count_queries(fn) -> int:
+    with recorded_statements() as statements:
         fn()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", before)
-    return len(seen)
+    return len(statements)
 
 
-def test_the_queue_and_grading_pages_run_a_constant_number_of_queries(app, client, login, crowd, make_user):
+def test_the_queue_and_grading_pages_run_a_constant_number_of_queries(client, login, crowd, make_user):
     login(client, crowd.instructor)
     pages = ["/grading?state=all", f"/grading/submissions/{crowd.ann.id}", "/dashboard"]
-    before = [count_queries(app, lambda url=url: client.get(url)) for url in pages]
+    before = [count_queries(lambda url=url: client.get(url)) for url in pages]
     handbook = crowd.ann.assignment
     for n in range(4):
         user = make_user(Role.STUDENT)
         rows.enroll(user, handbook.track, T0)
         rows.hand_in(user, handbook, now=T0 + rows.days(n))
-    after = [count_queries(app, lambda url=url: client.get(url)) for url in pages]
+    after = [count_queries(lambda url=url: client.get(url)) for url in pages]
     assert after == before
 
 

@@ -21,6 +21,7 @@ from lms.certificates.models import CertificateVersion
 from lms.extensions import db
 from tests import test_certificates as shared
 from tests.hostile import XSS_PAYLOADS, active_content
+from tests.support import recorded_statements
 
 certified_track, issue = shared.certified_track, shared.issue
 progress, track, issued = (
@@ -44,14 +45,8 @@ def text_of(response) -> str:
 @pytest.fixture
 def queries(app):
     """Count the SQL statements a request runs."""
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    yield statements
-    sa.event.remove(db.engine, "before_cursor_execute", count)
+    with recorded_statements() as statements:
+        yield statements
 
 
 # --- the verify page for each status ---------------------------------------------------------------------------

@@ -3,8 +3,6 @@ changes: every change to a module or lesson raises it, and a page after a change
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 import sqlalchemy as sa
 
@@ -14,6 +12,7 @@ from lms.courses.models import Lesson, Module, Track
 from lms.courses.snapshot import ContentCache, TrackContent, content_cache_of
 from lms.extensions import db
 from tests.fixtures.courses.samples import enrol_directly, lesson_by_slug, make_track
+from tests.support import recorded_statements
 
 
 @pytest.fixture
@@ -21,21 +20,9 @@ def track() -> Track:
     return make_track("sample", modules=2, lessons_per_module=2, unlock="free")
 
 
-@contextmanager
-def content_reads():
+def content_reads(statements: list[str]) -> list[str]:
     """The statements that read modules or lessons as content (not the completions join)."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        text = " ".join(statement.split())
-        if text.startswith("SELECT") and ("FROM modules" in text or "FROM lessons" in text):
-            seen.append(text)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return [s for s in statements if s.startswith("SELECT") and ("FROM modules" in s or "FROM lessons" in s)]
 
 
 def version_of(track_id: int) -> int:
@@ -51,13 +38,13 @@ def page(client, path: str) -> str:
 def test_lesson_pages_read_the_content_once_per_version(app, client, login, student, track):
     enrol_directly(student.id, track)
     login(client, student)
-    with content_reads() as reads:
+    with recorded_statements(one_line=True) as statements:
         assert "Body of lesson 1.1." in page(client, "/tracks/sample/lessons/m1-l1")
-        assert len(reads) == 2  # modules and lessons, once
-        reads.clear()
+        assert len(content_reads(statements)) == 2  # modules and lessons, once
+        statements.clear()
         assert "Body of lesson 1.2." in page(client, "/tracks/sample/lessons/m1-l2")
         assert "Lesson 2.1" in page(client, "/tracks/sample")
-        assert reads == []
+        assert content_reads(statements) == []
 
 
 def test_a_changed_lesson_shows_at_the_next_request(app, client, login, student, track):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,6 +19,7 @@ from lms.courses.models import Lesson, LessonCompletion, Module, Track
 from lms.courses.rendering import render_lesson
 from lms.extensions import db
 from tests.fixtures.courses.samples import check_tree, copy_valid_tree, lesson_by_slug, sync_tree
+from tests.support import recorded_statements
 
 FIRST = "alpha/basics/first-steps.md"
 SECOND = "alpha/basics/second-steps.md"
@@ -31,20 +30,6 @@ WRITES = ("INSERT", "UPDATE", "DELETE")
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     return copy_valid_tree(tmp_path)
-
-
-@contextmanager
-def recorded_statements() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 def actions(changes) -> dict[tuple[str, str], str]:

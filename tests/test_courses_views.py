@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +16,7 @@ from lms.courses.models import Enrollment, LessonCompletion, Track
 from lms.errors import DomainError
 from lms.extensions import db
 from tests.fixtures.courses.samples import enrol_directly, lesson_by_slug, make_track
+from tests.support import recorded_statements
 
 
 def text(response) -> str:
@@ -36,20 +35,6 @@ def completions(user) -> int:
 def track() -> Track:
     """Two modules of two lessons, opened in order."""
     return make_track("sample", modules=2, lessons_per_module=2, program_weeks=2)
-
-
-@contextmanager
-def counted_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_catalog_lists_offered_tracks_and_the_menu_shows_tracks_first(client, track):
@@ -271,7 +256,7 @@ def _grow(make_user, track: Track, students: int) -> None:
 
 def _queries(client, url: str) -> int:
     client.get(url)  # warm up: the connection and the session
-    with counted_queries() as statements:
+    with recorded_statements() as statements:
         assert client.get(url).status_code == 200
     return len(statements)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -17,6 +15,7 @@ from lms.assignments.models import Assignment, Submission
 from lms.courses.models import Lesson, LessonCompletion, Module, Track
 from lms.extensions import db
 from lms.quizzes.models import IN_PROGRESS, SUBMITTED, Attempt, Quiz, QuizVersion
+from tests.support import recorded_statements
 
 
 def make_track(slug: str = "cohort", modules: int = 2, lessons: int = 2) -> Track:
@@ -140,16 +139,4 @@ def quick_submission(user: User, assignment: Assignment, state: str, version: in
     )  # fmt: skip
 
 
-@contextmanager
-def counting_queries() -> Iterator[list[str]]:
-    """Every SQL statement the database is sent inside the block."""
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
+counting_queries = recorded_statements  # the name test_gradebook_queries imports

@@ -7,8 +7,7 @@ samples), so every column the models require is filled the way the app fills it.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,22 +20,9 @@ from lms.certificates.models import Certificate, CertificateVersion
 from lms.courses.models import Track
 from lms.extensions import db
 from lms.quizzes.models import Attempt
+from tests.support import recorded_statements
 
 SMALL, LARGE = 10, 1000
-
-
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(" ".join(statement.split()))
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def copies(table: sa.Table, template_id: int, count: int, vary: Callable[[int], dict[str, Any]]) -> None:
@@ -124,7 +110,7 @@ def statements_at_both_sizes(grow: Callable[[int], Any], request: Callable[[Any]
     for total in (SMALL, large):
         grown = grow(total)
         request(grown)  # once unmeasured: first-use work (compiled statements, caches) is not per row
-        with counted() as statements:
+        with recorded_statements(one_line=True) as statements:
             response = request(grown)
         assert response.status_code == 200, response.status_code
         results.append(statements)

@@ -3,11 +3,9 @@ lists run a constant number of queries."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-import sqlalchemy as sa
 
 from lms import clock
 from lms.accounts.models import Role
@@ -16,6 +14,7 @@ from lms.courses.models import Track
 from lms.extensions import db
 from lms.quizzes import operations
 from lms.quizzes.analysis import analyse, histogram, histogram_svg
+from tests.support import recorded_statements
 from tests.test_quiz_support import enrol, setup_quiz
 
 QUESTIONS = [
@@ -68,20 +67,6 @@ def test_histogram_bins_and_svg():
     assert "Scores of 6 attempts" in svg
 
 
-@contextmanager
-def counting_queries():
-    count = [0]
-
-    def before(*_args, **_kwargs):
-        count[0] += 1
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield count
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before)
-
-
 @pytest.fixture
 def quiz(app, tmp_path):
     clock.freeze(datetime(2030, 1, 7, 10, 0, tzinfo=UTC))
@@ -115,14 +100,14 @@ def test_attempts_list_and_analysis_pages_run_a_constant_number_of_queries(clien
     pages = ["/staff/quizzes", "/staff/quizzes/basics-quiz/attempts", "/staff/quizzes/basics-quiz/analysis"]
     few = {}
     for url in pages:
-        with counting_queries() as count:
+        with recorded_statements() as statements:
             assert client.get(url).status_code == 200
-        few[url] = count[0]
+        few[url] = len(statements)
     students_with_attempts(make_user, quiz, 5)
     for url in pages:
-        with counting_queries() as count:
+        with recorded_statements() as statements:
             assert client.get(url).status_code == 200
-        assert count[0] == few[url], url
+        assert len(statements) == few[url], url
     attempts_page = client.get("/staff/quizzes/basics-quiz/attempts").get_data(as_text=True)
     assert attempts_page.count("Details<span") == 6
 

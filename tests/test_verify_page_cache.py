@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from lms import clock
 from lms.certificates import operations
 from lms.certificates.page_cache import PageCache, page_cache_of
 from lms.extensions import db
 from tests import test_certificates as shared
+from tests.support import recorded_statements
 
 certified_track, progress, track, issued = (
     shared.certified_track,
@@ -24,14 +24,8 @@ certified_track, progress, track, issued = (
 
 @pytest.fixture
 def statements(app):
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    yield seen
-    sa.event.remove(db.engine, "before_cursor_execute", record)
+    with recorded_statements() as seen:
+        yield seen
 
 
 def view(client, certificate):
