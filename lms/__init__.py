@@ -71,6 +71,13 @@ def _init_extensions(app: Flask) -> None:
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
     )
     csrf.init_app(app)
+
+    @app.before_request
+    def _rate_limits_of_this_app() -> None:
+        # Flask-Limiter keeps its on/off switch on the one extension object, set by the app built last. A
+        # production process serves one app; the tests build many, and each request must follow its own app.
+        limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
+
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

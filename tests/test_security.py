@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import abort
 
+from lms import create_app
 from lms.accounts.access import public
 from tests.access_rules import ALL_RULES, LOGIN, ROLES
 from tests.conftest import PASSWORD, sign_in
@@ -119,3 +120,13 @@ def test_sign_in_is_throttled_per_address(client):
         client.post("/login", data={"email": f"user{n}@example.org", "password": "wrong-password"})
     assert client.post("/login", data={"email": "new@example.org", "password": "x"}).status_code == 429
     assert client.get("/login").status_code == 200  # reading the page is not limited
+
+
+def test_each_app_keeps_its_own_rate_limit_switch(app, client, app_config):
+    """Flask-Limiter's switch lives on the shared extension object; an app built later with limits on (as some
+    tests and tools do in the same process) must not turn them on for this app, whose settings say off."""
+    assert app.config["RATELIMIT_ENABLED"] is False
+    create_app({**app_config, "RATELIMIT_ENABLED": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    for _ in range(8):
+        response = client.post("/login", data={"email": "someone@example.org", "password": "wrong-password"})
+        assert response.status_code == 422  # judged on the password every time, never throttled
