@@ -566,9 +566,10 @@ def stamp_code(code: ParsedCode) -> Stamp | None:
     return Stamp(row.id, code.canonical, row.version_number, row.state, row.revoked_at, status)
 
 
-def verify_code(code: ParsedCode, *, with_holder: bool = False) -> Verification:
-    """Look up one well-formed code and count the view (written with others a few seconds later, see tally)."""
-    certificate = find_certificate(code.canonical, with_holder=with_holder)
+def verify_code(code: ParsedCode) -> Verification:
+    """Look up one well-formed code with its holder (for the Open Badges assertion) and count the view (written
+    with others a few seconds later, see tally). The public page reads only the stamp: stamp_code."""
+    certificate = find_certificate(code.canonical, with_holder=True)
     if certificate is None:
         return Verification(code.display, Status.NOT_FOUND, code)
     at = now_utc()

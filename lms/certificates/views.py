@@ -195,7 +195,7 @@ def _verify(code: str, *, machine: bool, json_route: bool) -> Any:
 
 
 def _assertion_response(parsed: ParsedCode) -> Any:
-    result = operations.verify_code(parsed, with_holder=True)  # the assertion hashes the holder's email
+    result = operations.verify_code(parsed)  # with the holder: the assertion hashes the holder's email
     certificate = result.certificate
     if certificate is None:
         message = "No certificate has this code. Check it against the certificate, or ask its holder."
