@@ -151,4 +151,5 @@ def _bump_content_versions(session: Session, _context: object, _instances: objec
         for track_id in changed:
             track = session.get(Track, track_id)
             if track is not None:
-                track.content_version = (track.content_version or 0) + 1
+                # Counted by the database, so two syncs at once raise it twice (no lost update).
+                track.content_version = Track.content_version + 1
