@@ -474,9 +474,8 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             "p99_submit_ms": percentile(sorted(ms for s in students for ms in s.submit_latencies), 0.99),
             "saves_per_s": round(acknowledged / max(wall, 1e-6), 1),
             "storm_s": round(wall, 2),
-            "client_cpu_s": round(
-                client_cpu, 2
-            ),  # this process's own CPU during the storm (it shares the cores)
+            # This process's own CPU during the storm: the simulated students share the cores with the server.
+            "client_cpu_s": round(client_cpu, 2),
             "window_s": args.window,
             "statuses": dict(sorted(Counter(statuses).items())),
         }
