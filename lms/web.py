@@ -9,7 +9,8 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request, session
+from flask_wtf.csrf import generate_csrf
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -62,6 +63,8 @@ def configure_logging(app: Flask) -> None:
 def install_request_hooks(app: Flask) -> None:
     configure_logging(app)
     install_idle_ping(app)
+    app.jinja_env.globals["url_for"] = TemplateLinks(app)
+    app.jinja_env.globals["csrf_token"] = SessionCsrfTokens(app)
 
     @app.before_request
     def assign_request_id() -> None:
@@ -99,6 +102,72 @@ def install_request_hooks(app: Flask) -> None:
         if app.config.get("ACCESS_LOG") and access_log.isEnabledFor(logging.INFO):
             access_log.info(_access_record(response))
         return response
+
+
+class TemplateLinks:
+    """`url_for` for templates, each link built once per process.
+
+    A page builds the same few dozen links on every request (navigation, stylesheets, the lessons of a module),
+    at about 10 µs each in Werkzeug's builder, and a link changes only with the app's routes. Remembered by the
+    mount point (script root), the endpoint and its arguments. Links it cannot key safely are built every time:
+    external ones (they name the host), blueprint-relative endpoints, arguments that are not hashable. Bounded:
+    a full memo starts over.
+    """
+
+    LIMIT = 20_000
+
+    def __init__(self, app: Flask) -> None:
+        self._build = app.url_for
+        self._kept: dict[tuple[Any, ...], str] = {}
+
+    def __call__(self, endpoint: str, /, **values: Any) -> str:
+        if endpoint.startswith(".") or "_external" in values or "_scheme" in values:
+            return self._build(endpoint, **values)
+        try:
+            key = (request.script_root, endpoint, *sorted(values.items()))
+            link = self._kept.get(key)
+        except TypeError:  # an argument that cannot be a key (a list, a dict)
+            return self._build(endpoint, **values)
+        if link is None:
+            link = self._build(endpoint, **values)
+            if len(self._kept) >= self.LIMIT:
+                self._kept.clear()
+            self._kept[key] = link
+        return link
+
+
+class SessionCsrfTokens:
+    """`csrf_token()` for templates, signed once per session and process instead of on every page.
+
+    Flask-WTF signs the session's random token anew for each request (an HMAC, a timestamp, zlib); with
+    WTF_CSRF_TIME_LIMIT unset a token signed earlier for the same session token stays exactly as valid, so the
+    signed form is remembered by the session token it signs (only a request carrying that session can ask for
+    it). With a time limit set, every request signs afresh as before. Bounded: a full memo starts over.
+    """
+
+    LIMIT = 20_000
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+        self._kept: dict[str, str] = {}
+
+    def __call__(self) -> str:
+        config = self._app.config
+        field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        signed = g.get(field)
+        if signed is not None:
+            return str(signed)
+        raw = session.get(field)
+        if config.get("WTF_CSRF_TIME_LIMIT") is not None or not isinstance(raw, str):
+            return str(generate_csrf())
+        signed = self._kept.get(raw)
+        if signed is None:
+            signed = str(generate_csrf())
+            if len(self._kept) >= self.LIMIT:
+                self._kept.clear()
+            self._kept[raw] = signed
+        setattr(g, field, signed)  # where Flask-WTF keeps this request's token (forms read it there)
+        return signed
 
 
 def _json_refusal(status: int, error: str, message: str) -> Response:

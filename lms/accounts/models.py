@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -27,7 +28,60 @@ class Role(enum.StrEnum):
 STAFF_ROLES = frozenset({Role.INSTRUCTOR, Role.ADMIN})
 
 
-class User(UserMixin, db.Model):
+class Identity(UserMixin):
+    """What Flask-Login and the access rules ask of a signed-in account: the User row, or a Reader.
+
+    Subclasses provide id, role, active and session_version."""
+
+    id: int
+    role: str
+    active: bool
+    session_version: int
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def accepts_session(self, version: int) -> bool:
+        """Whether a session signed for this session version still signs this user in."""
+        return self.session_version == version and self.active
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role_enum in STAFF_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role_enum is Role.ADMIN
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role_enum in roles
+
+
+@dataclass(frozen=True, eq=False)
+class Reader(Identity):
+    """A signed-in account as a busy page reads it in its own statement, with the page's rows
+    (lms.accounts.access.reads_user_with): what the layout and the access rules need, nothing to change."""
+
+    id: int
+    email: str
+    full_name: str
+    role: str
+    active: bool
+    session_version: int
+
+
+READER_COLUMNS = ("id", "email", "full_name", "role", "active", "session_version")
+
+
+class User(Identity, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,28 +104,6 @@ class User(UserMixin, db.Model):
             "accommodation_factor >= 1 AND accommodation_factor <= 4", name="accommodation_factor_range"
         ),
     )
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.active
-
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role_enum in STAFF_ROLES
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role_enum is Role.ADMIN
-
-    def has_role(self, *roles: Role) -> bool:
-        return self.role_enum in roles
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

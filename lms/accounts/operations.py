@@ -179,6 +179,6 @@ def load_user_from_session(user_id: str) -> User | None:
         version = int(raw_version)
     except (ValueError, TypeError):
         return None
-    if user is None or user.session_version != version or not user.active:
+    if user is None or not user.accepts_session(version):
         return None
     return user

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from lms import events
-from lms.accounts.models import STAFF_ROLES, User
+from lms.accounts.models import READER_COLUMNS, STAFF_ROLES, Identity, Reader, User
 from lms.audit import record_event
 from lms.clock import now_utc
 from lms.courses.models import Enrollment, Lesson, LessonCompletion, Track
 from lms.courses.progress import Outline, load_outline, load_outlines
-from lms.courses.snapshot import LessonInfo
+from lms.courses.snapshot import LessonInfo, TrackRow
+from lms.database import read_outside_transaction
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 
@@ -28,7 +30,7 @@ class TrackProgress:
     complete: bool  # every live lesson of every live module completed
 
 
-def is_staff(user: User) -> bool:
+def is_staff(user: Identity) -> bool:
     return user.role_enum in STAFF_ROLES
 
 
@@ -58,6 +60,86 @@ def find_track_for(slug: str, user_id: int | None) -> tuple[Track, Enrollment | 
     if row is None:
         raise NotFound("There is no track at this address.")
     return row[0], row[1]
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentRow:
+    """A student's enrolment as the lesson page reads it (active or left)."""
+
+    id: int
+    left_at: datetime | None
+    last_lesson_id: int | None
+    last_seen_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.left_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackReading:
+    """What a reader's lesson page reads: the track, their enrolment row, the ids of the lessons they completed
+    in it."""
+
+    track: TrackRow
+    enrollment: EnrollmentRow | None
+    completed: frozenset[int]
+
+
+def _columns(model: type, names: tuple[str, ...]) -> list[sa.ColumnElement[Any]]:
+    table = model.__table__  # type: ignore[attr-defined]
+    return [table.c[name].label(f"{table.name}_{name}") for name in names]
+
+
+_TRACK_ROW = tuple(TrackRow.__slots__)  # type: ignore[attr-defined]
+_ENROLLMENT_ROW = ("id", "left_at", "last_lesson_id", "last_seen_at")
+_users, _tracks, _enrollments = User.__table__, Track.__table__, Enrollment.__table__
+_completions, _lessons = LessonCompletion.__table__, Lesson.__table__
+
+# Built once: every lesson page runs it. One statement (one round trip) reads who is signed in, the track, their
+# enrolment and, as one string of ids ("3,7,12"), the lessons they completed in it. Core rows, not ORM objects:
+# this is the busiest signed-in page, and loading three entities costs more than running the statement.
+_READER_AND_TRACK = (
+    sa.select(
+        *_columns(User, READER_COLUMNS),
+        *_columns(Track, _TRACK_ROW),
+        *_columns(Enrollment, _ENROLLMENT_ROW),
+        sa.select(sa.func.aggregate_strings(sa.cast(_completions.c.lesson_id, sa.String), ","))
+        .select_from(_completions.join(_lessons, _lessons.c.id == _completions.c.lesson_id))
+        .where(_completions.c.user_id == _users.c.id, _lessons.c.track_id == _tracks.c.id)
+        .scalar_subquery(),
+    )
+    .select_from(
+        _users.outerjoin(_tracks, _tracks.c.slug == sa.bindparam("slug")).outerjoin(
+            _enrollments, (_enrollments.c.track_id == _tracks.c.id) & (_enrollments.c.user_id == _users.c.id)
+        )
+    )
+    .where(_users.c.id == sa.bindparam("user_id"))
+)
+_READER_END = len(READER_COLUMNS)
+_TRACK_END = _READER_END + len(_TRACK_ROW)
+_ENROLLMENT_END = _TRACK_END + len(_ENROLLMENT_ROW)
+
+
+def read_reader_and_track(
+    user_id: int, slug: str, *, outside_transaction: bool = False
+) -> tuple[Reader, TrackReading | None] | None:
+    """The account and its reading of the track with this slug, in one statement: None when there is no such
+    account, a None reading when there is no such track. `outside_transaction`: the request only reads, or
+    writes one row with one statement (lms.database.read_outside_transaction)."""
+    if outside_transaction:
+        read_outside_transaction(db.session)
+    row = db.session.connection().execute(_READER_AND_TRACK, {"user_id": user_id, "slug": slug}).first()
+    if row is None:
+        return None
+    reader = Reader(*row[:_READER_END])
+    if row[_READER_END] is None:
+        return reader, None
+    track = TrackRow(*row[_READER_END:_TRACK_END])
+    enrollment = EnrollmentRow(*row[_TRACK_END:_ENROLLMENT_END]) if row[_TRACK_END] is not None else None
+    completed = row[_ENROLLMENT_END]
+    ids = frozenset(int(part) for part in completed.split(",")) if completed else frozenset[int]()
+    return reader, TrackReading(track, enrollment, ids)
 
 
 def find_enrollment(user_id: int, track_id: int) -> Enrollment | None:
@@ -164,7 +246,7 @@ def complete_lesson(user: User, lesson: Lesson, at: datetime | None = None) -> L
 VISIT_RESOLUTION = timedelta(minutes=5)
 
 
-def record_visit(enrollment: Enrollment, lesson: Lesson | LessonInfo, at: datetime | None = None) -> None:
+def record_visit(enrollment: EnrollmentRow, lesson: LessonInfo, at: datetime | None = None) -> None:
     """Remember the lesson a student last opened (for "continue where you left off"), to within five minutes."""
     if not enrollment.active:
         return
@@ -172,8 +254,12 @@ def record_visit(enrollment: Enrollment, lesson: Lesson | LessonInfo, at: dateti
     seen = enrollment.last_seen_at
     if enrollment.last_lesson_id == lesson.id and seen is not None and at - seen < VISIT_RESOLUTION:
         return
-    enrollment.last_lesson_id = lesson.id
-    enrollment.last_seen_at = at
+    db.session.execute(
+        sa.update(Enrollment)
+        .where(Enrollment.id == enrollment.id)
+        .values(last_lesson_id=lesson.id, last_seen_at=at)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 

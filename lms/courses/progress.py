@@ -12,13 +12,13 @@ constant number of queries. The rules:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from lms.courses.models import Lesson, LessonCompletion, Track
-from lms.courses.snapshot import LessonInfo, ModuleInfo, track_contents
+from lms.courses.snapshot import LessonInfo, ModuleInfo, TrackRow, track_contents
 from lms.extensions import db
 
 
@@ -54,7 +54,7 @@ class ModuleState:
 
 @dataclass
 class Outline:
-    track: Track
+    track: Track | TrackRow
     modules: list[ModuleState]
     done: int
     total: int
@@ -104,10 +104,10 @@ def percent(done: int, total: int) -> int:
 
 
 def build_outline(
-    track: Track,
+    track: Track | TrackRow,
     modules: Iterable[ModuleInfo],
     lessons: Iterable[LessonInfo],
-    completed: set[int],
+    completed: Set[int],
     staff: bool = False,
 ) -> Outline:
     """Arrange one track's rows for one reader (`completed`: the ids of the lessons they completed)."""
@@ -158,16 +158,23 @@ _COMPLETED = (
 )
 
 
-def load_outlines(user_id: int | None, tracks: list[Track], staff: bool = False) -> dict[int, Outline]:
+def load_outlines(
+    user_id: int | None,
+    tracks: Sequence[Track | TrackRow],
+    staff: bool = False,
+    completed: Set[int] | None = None,
+) -> dict[int, Outline]:
     """Outlines of several tracks for one reader: the content from memory (lms.courses.snapshot), what the reader
-    completed in one query, whatever the number of tracks and lessons."""
+    completed in one query (none when the caller read `completed` already), whatever the number of tracks and
+    lessons."""
     if not tracks:
         return {}
     contents = track_contents(tracks)
-    completed: set[int] = set()
-    if user_id is not None:
-        track_ids = [track.id for track in tracks]
-        completed = set(db.session.scalars(_COMPLETED, {"user_id": user_id, "track_ids": track_ids}))
+    if completed is None:
+        completed = set()
+        if user_id is not None:
+            track_ids = [track.id for track in tracks]
+            completed = set(db.session.scalars(_COMPLETED, {"user_id": user_id, "track_ids": track_ids}))
     return {
         track.id: build_outline(
             track, contents[track.id].modules, contents[track.id].lessons, completed, staff=staff
@@ -176,5 +183,7 @@ def load_outlines(user_id: int | None, tracks: list[Track], staff: bool = False)
     }
 
 
-def load_outline(user_id: int | None, track: Track, staff: bool = False) -> Outline:
-    return load_outlines(user_id, [track], staff=staff)[track.id]
+def load_outline(
+    user_id: int | None, track: Track | TrackRow, staff: bool = False, completed: Set[int] | None = None
+) -> Outline:
+    return load_outlines(user_id, [track], staff=staff, completed=completed)[track.id]

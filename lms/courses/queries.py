@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from lms.accounts.models import User
+from lms.accounts.models import Identity, User
 from lms.courses.models import Enrollment, Lesson, Module, Track
-from lms.courses.operations import is_staff
+from lms.courses.operations import TrackReading, is_staff
 from lms.courses.progress import LessonState, ModuleState, Outline, load_outline
 from lms.courses.snapshot import LessonInfo
 from lms.extensions import db
@@ -99,13 +99,12 @@ class LessonPage:
         return self.state.lesson
 
 
-def lesson_page(
-    reader: User, track: Track, enrollment: Enrollment | None, lesson_slug: str
-) -> LessonPage | None:
+def lesson_page(reader: Identity, reading: TrackReading, lesson_slug: str) -> LessonPage | None:
     """A lesson as the reader may see it; None when the lesson does not exist for them (unknown, or retired and
     never completed by them). Staff read everything; students read open lessons of tracks they are enrolled in."""
     staff = is_staff(reader)
-    outline = load_outline(reader.id, track, staff=staff)
+    track, enrollment = reading.track, reading.enrollment
+    outline = load_outline(reader.id, track, staff=staff, completed=reading.completed)
     found = outline.find(lesson_slug)
     if found is None:
         return None

@@ -10,6 +10,7 @@ kept here; it is read at every request.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,18 @@ from flask import Flask, current_app
 
 from lms.courses.models import Lesson, Module, Track
 from lms.extensions import db
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRow:
+    """The columns of a track that its lesson pages show and decide by (read with the reader, never kept)."""
+
+    id: int
+    slug: str
+    title: str
+    unlock: str
+    retired_at: datetime | None
+    content_version: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +107,7 @@ def content_cache_of(app: Flask) -> ContentCache:
     return app.extensions["lms_track_content"]  # type: ignore[no-any-return]
 
 
-def track_contents(tracks: list[Track]) -> dict[int, TrackContent]:
+def track_contents(tracks: Sequence[Track | TrackRow]) -> dict[int, TrackContent]:
     """The content of each track at the version its row says, from memory or (for the others) in two queries."""
     cache = content_cache_of(current_app)
     found: dict[int, TrackContent] = {}

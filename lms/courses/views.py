@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
-from lms.accounts.access import acting_user, login_required, public
+from lms.accounts.access import acting_user, login_required, public, reads_user_with, signed_in
+from lms.accounts.models import Identity, Reader
 from lms.courses import operations, queries
 from lms.courses.models import Track
 from lms.errors import DomainError, NotFound
@@ -104,12 +105,43 @@ def leave(slug: str) -> Any:
     return redirect(url_for("courses.track", slug=track.slug))
 
 
+def _read_lesson_reader(user_id: int, slug: str, lesson_slug: str) -> Reader | None:
+    """The lesson page's one statement, run by the access check: the reader with their track, enrolment and
+    completions (kept for the view). The page reads, and writes at most the visit: outside a transaction."""
+    found = operations.read_reader_and_track(user_id, slug, outside_transaction=True)
+    if found is None:
+        return None
+    user, reading = found
+    g.lms_track_reading = (user.id, slug, reading)
+    return user
+
+
+def _reading_for(reader: Identity, slug: str) -> operations.TrackReading:
+    """The reader's track, enrolment and completions: as the access check read them, or read now (a reader
+    signed in by a remember-me cookie). 404 as _visible_track."""
+    kept = g.pop("lms_track_reading", None)
+    if kept is not None and kept[:2] == (reader.id, slug):
+        reading = kept[2]
+    else:
+        found = operations.read_reader_and_track(reader.id, slug)
+        reading = found[1] if found is not None else None
+    if reading is None or (
+        reading.track.retired_at is not None
+        and reading.enrollment is None
+        and not operations.is_staff(reader)
+    ):
+        abort(404)
+    return reading
+
+
 @bp.get("/tracks/<slug>/lessons/<lesson_slug>")
 @login_required
+@reads_user_with(_read_lesson_reader)
 def lesson(slug: str, lesson_slug: str) -> Any:
-    reader = acting_user()
-    track, enrollment = _visible_track(slug, reader)
-    page = queries.lesson_page(reader, track, enrollment, lesson_slug)
+    reader = signed_in()
+    reading = _reading_for(reader, slug)
+    track = reading.track
+    page = queries.lesson_page(reader, reading, lesson_slug)
     if page is None:
         abort(404)
     if page.refusal == "enrol":
@@ -117,8 +149,8 @@ def lesson(slug: str, lesson_slug: str) -> Any:
     if page.refusal == "locked":
         return render_template("courses/lesson_locked.html", track=track, page=page), 403
     html = render_template("courses/lesson.html", track=track, page=page)
-    if enrollment is not None:  # after rendering: the commit expires the rows the page reads
-        operations.record_visit(enrollment, page.lesson)
+    if reading.enrollment is not None:  # after rendering: the commit expires the rows the page reads
+        operations.record_visit(reading.enrollment, page.lesson)
     return html
 
 
