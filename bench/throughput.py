@@ -256,6 +256,10 @@ def targets(hello_port: int, app_port: int, data: dict[str, Any]) -> list[Target
     student, instructor = Browser(app_port), Browser(app_port)
     student.sign_in(data["student"], data["student_password"])
     instructor.sign_in(data["instructor"], data["instructor_password"])
+    # Each opens its page once first, as a browser does: the first page after signing in stores the session's
+    # CSRF token and sends a new cookie, which a browser keeps (wrk replays the cookie it is given).
+    student.request("GET", data["lesson_path"])
+    instructor.request("GET", "/grading")
     takers = []
     for attempt in data["attempts"]:
         taker = student if attempt["email"] == data["student"] else Browser(app_port)

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, g, jsonify, request, session
+from flask import Flask, Response, current_app, g, jsonify, request, session
 from flask_wtf.csrf import generate_csrf
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -64,7 +64,12 @@ def install_request_hooks(app: Flask) -> None:
     configure_logging(app)
     install_idle_ping(app)
     app.jinja_env.globals["url_for"] = TemplateLinks(app)
-    app.jinja_env.globals["csrf_token"] = SessionCsrfTokens(app)
+    tokens = app.extensions["lms_csrf_tokens"] = SessionCsrfTokens(app)
+    csrf_tokens = {"csrf_token": tokens}
+    app.jinja_env.globals.update(csrf_tokens)
+    app.context_processor(
+        lambda: csrf_tokens
+    )  # after Flask-WTF's own, which puts its csrf_token in every context
 
     @app.before_request
     def assign_request_id() -> None:
@@ -168,6 +173,11 @@ class SessionCsrfTokens:
             self._kept[raw] = signed
         setattr(g, field, signed)  # where Flask-WTF keeps this request's token (forms read it there)
         return signed
+
+
+def csrf_token() -> str:
+    """This request's signed CSRF token, as templates get it (SessionCsrfTokens)."""
+    return str(current_app.extensions["lms_csrf_tokens"]())
 
 
 def _json_refusal(status: int, error: str, message: str) -> Response:

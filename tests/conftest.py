@@ -18,9 +18,9 @@ from flask import Flask
 from lms import clock, create_app
 from lms.accounts import operations
 from lms.accounts.models import Role, User
-from lms.certificates.page_cache import page_cache_of
 from lms.courses.snapshot import content_cache_of
 from lms.extensions import db
+from lms.page_cache import clear_page_caches
 from tests.support import BrowserLikeClient
 
 # Tests never write into the developer's instance folder (its SQLite file, its secret): one of their own.
@@ -154,7 +154,7 @@ def _reset_database(app: Flask, backend: str) -> None:
             conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
             for table in tables:
                 conn.exec_driver_sql(f'DELETE FROM "{table}"')  # noqa: S608 (names from our own metadata)
-    page_cache_of(app).clear()  # pages rendered from rows that are gone
+    clear_page_caches(app)  # pages rendered from rows that are gone
     content_cache_of(app).clear()  # track content read from rows that are gone
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from lms import clock
 from lms.certificates import operations
-from lms.certificates.page_cache import PageCache, page_cache_of
 from lms.extensions import db
+from lms.page_cache import PageCache, page_cache_of
 from tests import test_certificates as shared
 from tests.support import recorded_statements
 
@@ -46,7 +46,7 @@ def test_a_second_view_reads_only_the_stamp_and_shows_the_same_page(app, client,
     assert second == first
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 1 and "certificate_versions.expires_at" in reads[0]  # the stamp, nothing more
-    assert len(page_cache_of(app)) == 1
+    assert len(page_cache_of(app, "verify")) == 1
 
 
 def test_a_revocation_shows_at_once(client, issued, admin):

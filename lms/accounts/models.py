@@ -31,9 +31,11 @@ STAFF_ROLES = frozenset({Role.INSTRUCTOR, Role.ADMIN})
 class Identity(UserMixin):
     """What Flask-Login and the access rules ask of a signed-in account: the User row, or a Reader.
 
-    Subclasses provide id, role, active and session_version."""
+    Subclasses provide these attributes."""
 
     id: int
+    email: str
+    full_name: str
     role: str
     active: bool
     session_version: int

@@ -24,21 +24,24 @@ def _dashboard_panel(user: User) -> dict[str, Any] | None:
     }
 
 
+VERIFY_PAGES_KEPT = 1000  # per process; a page is a few KB (its QR code included)
+
+
 def register(app: Flask) -> None:
     """Add this feature's blueprint, dashboard panel, menu entries, commands and event handler to the app."""
     from lms import events
     from lms.certificates import operations
     from lms.certificates.cli import issue_certificate_command, revoke_certificate_command
-    from lms.certificates.page_cache import install_page_cache
     from lms.certificates.tally import install_tally
     from lms.certificates.views import bp
     from lms.cli import lms_cli
     from lms.dashboard import Panel, register_panel
     from lms.navigation import NavItem, add_nav_item
+    from lms.page_cache import install_page_cache
 
     app.register_blueprint(bp)
     install_tally(app)
-    install_page_cache(app)
+    install_page_cache(app, "verify", VERIFY_PAGES_KEPT)
     register_panel(Panel("certificates", "certificates/_panel.html", _dashboard_panel, order=40))
     add_nav_item(NavItem("My certificates", "certificates.mine", frozenset({Role.STUDENT})))
     add_nav_item(NavItem("Certificates", "certificates.staff_list", frozenset({Role.INSTRUCTOR, Role.ADMIN})))

@@ -30,12 +30,12 @@ from lms.certificates import openbadges, operations
 from lms.certificates.codes import CodeError, ParsedCode, parse_code
 from lms.certificates.forms import BulkVerifyForm, IssueForm, ReissueForm, RenewForm, RevokeForm, VerifyForm
 from lms.certificates.models import Certificate, Status
-from lms.certificates.page_cache import page_cache_of
 from lms.certificates.pdf import qr_data_uri
 from lms.clock import now_utc
 from lms.courses.models import Track
 from lms.errors import DomainError
 from lms.extensions import db, limiter, login_manager
+from lms.page_cache import page_cache_of
 
 bp = Blueprint("certificates", __name__)
 
@@ -210,7 +210,7 @@ def _verify_page(parsed: ParsedCode) -> Any:
     stamp = operations.stamp_code(parsed)
     if stamp is None:
         return current_app.make_response((_render_verify_page(parsed, None, Status.NOT_FOUND), 404))
-    pages = page_cache_of(current_app)
+    pages = page_cache_of(current_app, "verify")
     key = (request.script_root, stamp)
     page = pages.get(key)
     if page is None:

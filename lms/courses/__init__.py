@@ -12,14 +12,17 @@ from lms.accounts.models import User
 def register(app: Flask) -> None:
     """Add this feature's blueprint, content loader, dashboard panel and commands to the app."""
     from lms.content import register_content_kind
+    from lms.courses.lesson_pages import LESSON_PAGES_KEPT
     from lms.courses.loader import courses_kind
     from lms.courses.snapshot import install_content_cache
     from lms.courses.views import bp
     from lms.dashboard import Panel, register_panel
     from lms.navigation import NavItem, add_nav_item
+    from lms.page_cache import install_page_cache
 
     app.register_blueprint(bp)
     install_content_cache(app)
+    install_page_cache(app, "lessons", LESSON_PAGES_KEPT)
     register_content_kind(courses_kind())
     register_panel(Panel("courses", "courses/_dashboard_panel.html", dashboard_panel, order=10))
     add_nav_item(NavItem("Tracks", "courses.catalog_page", None), position=0)

@@ -16,7 +16,7 @@ from lms.audit import record_event
 from lms.clock import now_utc
 from lms.courses.models import Enrollment, Lesson, LessonCompletion, Track
 from lms.courses.progress import Outline, load_outline, load_outlines
-from lms.courses.snapshot import LessonInfo, TrackRow
+from lms.courses.snapshot import TrackRow
 from lms.database import read_outside_transaction
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
@@ -246,18 +246,18 @@ def complete_lesson(user: User, lesson: Lesson, at: datetime | None = None) -> L
 VISIT_RESOLUTION = timedelta(minutes=5)
 
 
-def record_visit(enrollment: EnrollmentRow, lesson: LessonInfo, at: datetime | None = None) -> None:
+def record_visit(enrollment: EnrollmentRow, lesson_id: int, at: datetime | None = None) -> None:
     """Remember the lesson a student last opened (for "continue where you left off"), to within five minutes."""
     if not enrollment.active:
         return
     at = at or now_utc()
     seen = enrollment.last_seen_at
-    if enrollment.last_lesson_id == lesson.id and seen is not None and at - seen < VISIT_RESOLUTION:
+    if enrollment.last_lesson_id == lesson_id and seen is not None and at - seen < VISIT_RESOLUTION:
         return
     db.session.execute(
         sa.update(Enrollment)
         .where(Enrollment.id == enrollment.id)
-        .values(last_lesson_id=lesson.id, last_seen_at=at)
+        .values(last_lesson_id=lesson_id, last_seen_at=at)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()

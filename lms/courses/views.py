@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from lms.accounts.access import acting_user, login_required, public, reads_user_with, signed_in
 from lms.accounts.models import Identity, Reader
-from lms.courses import operations, queries
+from lms.courses import lesson_pages, operations, queries
 from lms.courses.models import Track
 from lms.errors import DomainError, NotFound
 
@@ -140,18 +140,26 @@ def _reading_for(reader: Identity, slug: str) -> operations.TrackReading:
 def lesson(slug: str, lesson_slug: str) -> Any:
     reader = signed_in()
     reading = _reading_for(reader, slug)
-    track = reading.track
-    page = queries.lesson_page(reader, reading, lesson_slug)
-    if page is None:
-        abort(404)
-    if page.refusal == "enrol":
-        return render_template("courses/lesson_enrol.html", track=track, page=page), 403
-    if page.refusal == "locked":
-        return render_template("courses/lesson_locked.html", track=track, page=page), 403
-    html = render_template("courses/lesson.html", track=track, page=page)
-    if reading.enrollment is not None:  # after rendering: the commit expires the rows the page reads
-        operations.record_visit(reading.enrollment, page.lesson)
-    return html
+    key = lesson_pages.page_key(reader, reading, lesson_slug)
+    kept = lesson_pages.find_page(key)
+    if kept is None:
+        track = reading.track
+        page = queries.lesson_page(reader, reading, lesson_slug)
+        if page is None:
+            abort(404)
+        if page.refusal == "enrol":
+            return render_template("courses/lesson_enrol.html", track=track, page=page), 403
+        if page.refusal == "locked":
+            return render_template("courses/lesson_locked.html", track=track, page=page), 403
+        kept = lesson_pages.render_page(
+            key,
+            reader,
+            page.lesson.id,
+            lambda: render_template("courses/lesson.html", track=track, page=page),
+        )
+    if reading.enrollment is not None:
+        operations.record_visit(reading.enrollment, kept.lesson_id)
+    return lesson_pages.page_for(kept, reader)
 
 
 @bp.post("/tracks/<slug>/lessons/<lesson_slug>/complete")

@@ -1,0 +1,69 @@
+"""Pages kept rendered, per process, under a key that names everything they show.
+
+Each use reads what decides its page at every request (from the database), and renders only when no page is kept
+for that key:
+- public verification pages (lms.certificates.views), under the certificate's stamp: revoked, reissued or renewed
+  (a new version), or expired changes the stamp;
+- lesson pages (lms.courses.lesson_pages), under the track's content version and where the reader stands.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any, Generic, TypeVar
+
+from flask import Flask
+
+Page = TypeVar("Page")
+
+
+class PageCache(Generic[Page]):
+    """A small least-recently-used map from a key to a rendered page, safe for threaded workers."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pages: OrderedDict[Hashable, Page] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Page | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: Hashable, page: Page) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._pages[key] = page
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every kept page (the database they came from was replaced: tests do this between tests)."""
+        with self._lock:
+            self._pages.clear()
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+def install_page_cache(app: Flask, name: str, size: int) -> PageCache[Any]:
+    cache: PageCache[Any] = PageCache(size)
+    app.extensions[f"lms_pages_{name}"] = cache
+    return cache
+
+
+def page_cache_of(app: Flask, name: str) -> PageCache[Any]:
+    return app.extensions[f"lms_pages_{name}"]  # type: ignore[no-any-return]
+
+
+def clear_page_caches(app: Flask) -> None:
+    """Forget every page kept by this app (its database was replaced: tests do this between tests)."""
+    for key, cache in app.extensions.items():
+        if key.startswith("lms_pages_"):
+            cache.clear()
