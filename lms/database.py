@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
@@ -70,19 +69,9 @@ def single_read(engine: sa.Engine) -> Iterator[sa.Connection]:
     when the connection goes back to the pool); this costs one. For the busiest public reads only: the rows read
     are not tracked by the session, and two statements run here do not see one snapshot.
     """
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    with engine.connect() as connection:
+        # SQLite reads outside a transaction anyway (pysqlite begins one only before a write), and switching
+        # its mode would cost a PRAGMA each way.
+        if engine.dialect.name != "sqlite":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection
-
-
-def read_outside_transaction(session: Any) -> None:
-    """Run the session's statements in this request outside a transaction (autocommit), when none has begun yet.
-
-    For the busiest signed-in pages, which read and at most write one row with one statement: on PostgreSQL a
-    read in a transaction costs a BEGIN and a ROLLBACK round trip besides its own. Each statement then commits
-    by itself, so a request that writes several rows together must not use this. The connection gets its usual
-    isolation level back when it returns to the pool.
-    """
-    session = session() if callable(session) else session  # Flask-SQLAlchemy's scoped session: this request's
-    # SQLite begins a transaction in process, at no cost; switching its mode would cost a PRAGMA each way.
-    if session.get_bind().dialect.name != "sqlite" and not session.in_transaction():
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -17,7 +17,7 @@ from lms.clock import now_utc
 from lms.courses.models import Enrollment, Lesson, LessonCompletion, Track
 from lms.courses.progress import Outline, load_outline, load_outlines
 from lms.courses.snapshot import TrackRow
-from lms.database import read_outside_transaction
+from lms.database import single_read
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 
@@ -121,15 +121,11 @@ _TRACK_END = _READER_END + len(_TRACK_ROW)
 _ENROLLMENT_END = _TRACK_END + len(_ENROLLMENT_ROW)
 
 
-def read_reader_and_track(
-    user_id: int, slug: str, *, outside_transaction: bool = False
-) -> tuple[Reader, TrackReading | None] | None:
-    """The account and its reading of the track with this slug, in one statement: None when there is no such
-    account, a None reading when there is no such track. `outside_transaction`: the request only reads, or
-    writes one row with one statement (lms.database.read_outside_transaction)."""
-    if outside_transaction:
-        read_outside_transaction(db.session)
-    row = db.session.connection().execute(_READER_AND_TRACK, {"user_id": user_id, "slug": slug}).first()
+def read_reader_and_track(user_id: int, slug: str) -> tuple[Reader, TrackReading | None] | None:
+    """The account and its reading of the track with this slug, in one statement outside any transaction (one
+    round trip, no session): None when there is no such account, a None reading when there is no such track."""
+    with single_read(db.engine) as connection:
+        row = connection.execute(_READER_AND_TRACK, {"user_id": user_id, "slug": slug}).first()
     if row is None:
         return None
     reader = Reader(*row[:_READER_END])

@@ -107,8 +107,8 @@ def leave(slug: str) -> Any:
 
 def _read_lesson_reader(user_id: int, slug: str, lesson_slug: str) -> Reader | None:
     """The lesson page's one statement, run by the access check: the reader with their track, enrolment and
-    completions (kept for the view). The page reads, and writes at most the visit: outside a transaction."""
-    found = operations.read_reader_and_track(user_id, slug, outside_transaction=True)
+    completions (kept for the view)."""
+    found = operations.read_reader_and_track(user_id, slug)
     if found is None:
         return None
     user, reading = found
