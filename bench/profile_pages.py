@@ -109,6 +109,7 @@ def main() -> int:
 def _print_sql(app: object, call: object, name: str) -> None:
     import sqlalchemy as sa
 
+    from lms.database import statement_engine
     from lms.extensions import db
 
     statements: list[str] = []
@@ -117,12 +118,14 @@ def _print_sql(app: object, call: object, name: str) -> None:
         statements.append(" ".join(statement.split())[:200])
 
     with app.app_context():  # type: ignore[attr-defined]
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
+        engines = {db.engine, statement_engine()}
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", record)
     try:
         call()  # type: ignore[operator]
     finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", record)
     print(f"-- {name}: {len(statements)} statements")
     for statement in statements:
         print("   ", statement)

@@ -194,10 +194,17 @@ def install_idle_ping(app: Flask) -> None:
     have dropped it) is pinged, and replaced if dead. A server restart under load costs at most the request that
     meets a dead connection first: SQLAlchemy then recycles every connection of that pool. SQLite needs no ping.
     """
+    from lms.database import install_statement_engine
     from lms.extensions import db
 
     with app.app_context():
         engine = db.engine
+    statements = install_statement_engine(app, engine)
+    for each in {engine, statements}:
+        _ping_when_idle(app, each)
+
+
+def _ping_when_idle(app: Flask, engine: sa.Engine) -> None:
     idle_seconds = float(app.config.get("DATABASE_IDLE_PING_SECONDS") or 0)
     if engine.dialect.name == "sqlite" or idle_seconds <= 0 or engine.pool._pre_ping:
         return

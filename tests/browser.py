@@ -61,7 +61,8 @@ def live_server(_no_connection_across_fork: None, live_server: Any) -> Any:
 
 @pytest.fixture
 def _no_connection_across_fork(app: Any) -> None:
+    from lms.database import dispose_engines
     from lms.extensions import db
 
     db.session.remove()
-    db.engine.dispose()
+    dispose_engines(db.engine)

@@ -19,6 +19,7 @@ from lms import clock, create_app
 from lms.accounts import operations
 from lms.accounts.models import Role, User
 from lms.courses.snapshot import content_cache_of
+from lms.database import dispose_engines
 from lms.extensions import db
 from lms.page_cache import clear_page_caches
 from tests.support import BrowserLikeClient
@@ -90,7 +91,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with app.app_context():
         db.create_all()
         db.session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        db.engine.dispose()
+        dispose_engines(db.engine)
     return path
 
 
@@ -105,7 +106,7 @@ def pg_schema(worker_id_safe: str) -> Iterator[str]:
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         db.create_all()
-        db.engine.dispose()
+        dispose_engines(db.engine)
     try:
         yield url
     finally:
@@ -168,7 +169,7 @@ def _close_shared_apps() -> Iterator[None]:
     yield
     for shared, _ in _SHARED_APPS.values():
         with shared.app_context():
-            db.engine.dispose()
+            dispose_engines(db.engine)
     _SHARED_APPS.clear()
 
 
@@ -228,7 +229,7 @@ def app(
         yield app
         db.session.remove()
         if own_settings:
-            db.engine.dispose()
+            dispose_engines(db.engine)
     clock.freeze(None)
 
 

@@ -13,6 +13,7 @@ from flask import has_app_context
 from flask.globals import _cv_app, _cv_request
 from flask.testing import FlaskClient
 
+from lms.database import statement_engine
 from lms.extensions import db
 
 CSRF_PATTERNS = [
@@ -76,7 +77,7 @@ def field_error(html: str, field_id: str) -> str | None:
 
 @contextmanager
 def recorded_statements(*, one_line: bool = False) -> Iterator[list[str]]:
-    """The SQL text of every statement the app's engine runs inside the block, in order.
+    """The SQL text of every statement the app's engines run inside the block, in order.
 
     `one_line=True` collapses each statement's whitespace to single spaces, for matching and reading.
     Needs an app context when entered; the listener is removed on leaving, also on error."""
@@ -85,9 +86,11 @@ def recorded_statements(*, one_line: bool = False) -> Iterator[list[str]]:
     def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         statements.append(" ".join(statement.split()) if one_line else statement)
 
-    engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
+    engines = {db.engine, statement_engine()}  # the session's, and the one for single statements (PostgreSQL)
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", record)

@@ -19,6 +19,7 @@ from lms.certificates import eligibility, operations
 from lms.certificates.models import Certificate, CertificateEvent, CertificateVersion, Status
 from lms.courses import operations as courses
 from lms.courses.models import Track
+from lms.database import dispose_engines
 from lms.errors import DomainError
 from lms.extensions import db
 from tests.conftest import BASE_CONFIG, _reset_database
@@ -233,7 +234,7 @@ def pg_app(pg_schema):
     with app.app_context():
         yield app
         db.session.remove()
-        db.engine.dispose()
+        dispose_engines(db.engine)
 
 
 def test_concurrent_completion_issues_exactly_once_on_postgresql(pg_app, monkeypatch):

@@ -9,6 +9,7 @@ from lms.accounts import operations
 from lms.accounts.models import User
 from lms.cli import DEMO_ACCOUNTS
 from lms.courses.models import Track
+from lms.database import dispose_engines
 from lms.extensions import db
 from tests.conftest import BASE_CONFIG
 
@@ -73,4 +74,4 @@ def test_bootstrap_twice_creates_the_demo_accounts_once(empty_database):
             assert email in second.output and password in second.output
             assert operations.authenticate(email, password) is not None
         db.session.remove()
-        db.engine.dispose()
+        dispose_engines(db.engine)

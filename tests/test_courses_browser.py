@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lms.database import dispose_engines
 from lms.extensions import db
 from tests.conftest import PASSWORD
 from tests.fixtures.courses.samples import make_track
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def unshared_connections(app):
     """The live server is a forked process: close the pool first, so it never shares a connection with us."""
-    db.engine.dispose()
+    dispose_engines(db.engine)
 
 
 def test_enrol_read_complete_and_see_progress_move(unshared_connections, page, make_user):

@@ -284,3 +284,97 @@ def test_track_and_lesson_pages_run_a_constant_number_of_queries(client, login, 
     client.post("/tracks/third/enroll")
     assert _queries(client, "/tracks") == counts["catalog"][0]
     assert _queries(client, "/dashboard") == counts["dashboard"][0]
+
+
+# --- lesson pages kept rendered (lms.courses.lesson_pages) and read in one statement ---------------------------
+
+
+def _token_in(page: str) -> str:
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def test_readers_at_the_same_point_share_a_page_but_see_their_own_name_and_token(
+    app, login, make_user, track
+):
+    from flask import template_rendered
+
+    first = make_user(full_name="Ada <b>First</b>")
+    second = make_user(full_name="Bea Second")
+    rendered: list[str] = []
+
+    def record(_app, template, context):
+        rendered.append(template.name)
+
+    pages, clients = {}, {}
+    with template_rendered.connected_to(record, app):
+        for user in (first, second):
+            enrol_directly(user.id, track)
+            clients[user.id] = client = login(app.test_client(), user)
+            pages[user.id] = text(client.get("/tracks/sample/lessons/m1-l1"))
+    assert rendered.count("courses/lesson.html") == 1  # the second reader got the kept page
+    first_page, second_page = pages[first.id], pages[second.id]
+    assert "Ada &lt;b&gt;First&lt;/b&gt;" in first_page and "<b>First</b>" not in first_page
+    assert "Bea Second" in second_page and "First" not in second_page
+    assert "Bea Second" not in first_page
+    assert "lms-reader-" not in first_page + second_page  # no marker left behind
+    # Each page carries its reader's own token, and "Mark as complete" works with it (and only with it).
+    own, other = _token_in(second_page), _token_in(first_page)
+    assert own != other
+    refused = clients[second.id].post(
+        "/tracks/sample/lessons/m1-l1/complete", data={"csrf_token": other}, csrf=False
+    )
+    assert refused.status_code == 400
+    done = clients[second.id].post(
+        "/tracks/sample/lessons/m1-l1/complete", data={"csrf_token": own}, csrf=False
+    )
+    assert done.status_code == 302
+    assert completions(second) == 1 and completions(first) == 0
+
+
+def test_a_kept_lesson_page_follows_progress_content_and_flashed_messages(app, client, login, student, track):
+    enrol_directly(student.id, track)
+    login(client, student)
+    page = text(client.get("/tracks/sample/lessons/m1-l2"))
+    assert "Mark as complete" in page and "You have completed this lesson" not in page
+    flashed = text(client.post("/tracks/sample/lessons/m1-l2/complete", follow_redirects=True))
+    assert "is complete." in flashed  # the flash is shown once, on a page of its own
+    again = text(client.get("/tracks/sample/lessons/m1-l2"))
+    assert "You have completed this lesson" in again and "is complete." not in again
+    assert progress_values(again)[0] == "25"
+    # A content change (the sync raises the track's content version) shows at the next request.
+    lesson = lesson_by_slug(track, "m1-l2")
+    lesson.title = "Lesson 1.2, revised"
+    db.session.commit()
+    assert "Lesson 1.2, revised" in text(client.get("/tracks/sample/lessons/m1-l2"))
+
+
+def test_lesson_page_reads_reader_track_enrolment_and_progress_in_one_statement(
+    client, login, student, track
+):
+    enrol_directly(student.id, track)
+    login(client, student)
+    client.get("/tracks/sample/lessons/m1-l1")  # records the visit (a write, at most every five minutes)
+    with recorded_statements() as statements:
+        assert client.get("/tracks/sample/lessons/m1-l1").status_code == 200
+    assert len(statements) == 1, statements
+    assert "FROM users" in statements[0] and "enrollments" in statements[0]
+
+
+def test_a_lesson_page_refuses_a_session_the_account_no_longer_accepts(client, login, student, track):
+    from lms.accounts.models import User
+
+    enrol_directly(student.id, track)
+    login(client, student)
+    assert client.get("/tracks/sample/lessons/m1-l1").status_code == 200
+    user = db.session.get(User, student.id)
+    user.session_version += 1  # what a password change elsewhere does
+    db.session.commit()
+    response = client.get("/tracks/sample/lessons/m1-l1")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    login(client, user)
+    user.active = False
+    db.session.commit()
+    response = client.get("/tracks/sample/lessons/m1-l1")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]

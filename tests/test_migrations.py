@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from lms import create_app
+from lms.database import dispose_engines
 from lms.extensions import db
 from tests.conftest import BASE_CONFIG
 
@@ -20,7 +21,7 @@ def test_upgrade_from_empty_builds_the_schema_the_models_describe(empty_database
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(context, db.metadata)
             tables = set(sa.inspect(conn).get_table_names())
-        db.engine.dispose()
+        dispose_engines(db.engine)
     assert diff == [], f"models and migrations differ; run `flask --app wsgi db migrate`: {diff}"
     assert {"users", "audit_events", "alembic_version"} <= tables
 
@@ -35,4 +36,4 @@ def test_downgrade_to_base_and_upgrade_again(empty_database):
         upgrade()
         with db.engine.connect() as conn:
             assert "users" in sa.inspect(conn).get_table_names()
-        db.engine.dispose()
+        dispose_engines(db.engine)

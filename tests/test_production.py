@@ -18,6 +18,7 @@ from redis import Redis
 
 from lms import PROJECT_ROOT, create_app
 from lms.config import load_config
+from lms.database import dispose_engines
 from lms.extensions import db
 from tests.conftest import PG_URL
 
@@ -114,7 +115,7 @@ def test_a_dropped_idle_connection_is_replaced_without_an_error(app, client, bac
     response = idle_app.test_client().get("/healthz")
     assert response.status_code == 200, response.get_json()
     with idle_app.app_context():
-        db.engine.dispose()
+        dispose_engines(db.engine)
 
 
 def _checkout_listeners(engine: Any) -> list[Any]:

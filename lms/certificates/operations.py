@@ -556,7 +556,7 @@ def stamp_code(code: ParsedCode) -> Stamp | None:
     A page rendered for one stamp is the same for every visitor until the stamp changes (a revocation, a new
     version, expiry), so the public page can be kept rendered under it.
     """
-    with single_read(db.engine) as connection:
+    with single_read() as connection:
         row = connection.execute(_STAMP, {"code": code.canonical}).one_or_none()
     if row is None:
         return None

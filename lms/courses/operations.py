@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +16,7 @@ from lms.clock import now_utc
 from lms.courses.models import Enrollment, Lesson, LessonCompletion, Track
 from lms.courses.progress import Outline, load_outline, load_outlines
 from lms.courses.snapshot import TrackRow
-from lms.database import single_read
+from lms.database import labelled_columns, single_read
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 
@@ -86,11 +85,6 @@ class TrackReading:
     completed: frozenset[int]
 
 
-def _columns(model: type, names: tuple[str, ...]) -> list[sa.ColumnElement[Any]]:
-    table = model.__table__  # type: ignore[attr-defined]
-    return [table.c[name].label(f"{table.name}_{name}") for name in names]
-
-
 _TRACK_ROW = tuple(TrackRow.__slots__)  # type: ignore[attr-defined]
 _ENROLLMENT_ROW = ("id", "left_at", "last_lesson_id", "last_seen_at")
 _users, _tracks, _enrollments = User.__table__, Track.__table__, Enrollment.__table__
@@ -101,9 +95,9 @@ _completions, _lessons = LessonCompletion.__table__, Lesson.__table__
 # this is the busiest signed-in page, and loading three entities costs more than running the statement.
 _READER_AND_TRACK = (
     sa.select(
-        *_columns(User, READER_COLUMNS),
-        *_columns(Track, _TRACK_ROW),
-        *_columns(Enrollment, _ENROLLMENT_ROW),
+        *labelled_columns(User, READER_COLUMNS),
+        *labelled_columns(Track, _TRACK_ROW),
+        *labelled_columns(Enrollment, _ENROLLMENT_ROW),
         sa.select(sa.func.aggregate_strings(sa.cast(_completions.c.lesson_id, sa.String), ","))
         .select_from(_completions.join(_lessons, _lessons.c.id == _completions.c.lesson_id))
         .where(_completions.c.user_id == _users.c.id, _lessons.c.track_id == _tracks.c.id)
@@ -124,7 +118,7 @@ _ENROLLMENT_END = _TRACK_END + len(_ENROLLMENT_ROW)
 def read_reader_and_track(user_id: int, slug: str) -> tuple[Reader, TrackReading | None] | None:
     """The account and its reading of the track with this slug, in one statement outside any transaction (one
     round trip, no session): None when there is no such account, a None reading when there is no such track."""
-    with single_read(db.engine) as connection:
+    with single_read() as connection:
         row = connection.execute(_READER_AND_TRACK, {"user_id": user_id, "slug": slug}).first()
     if row is None:
         return None

@@ -1,8 +1,8 @@
 """Quiz rules as verb-first functions: start, save, submit, finalize, extra time, overrides, standing.
 
-Every change to an attempt happens under a lock on its row (SELECT ... FOR UPDATE on PostgreSQL, BEGIN
-IMMEDIATE on SQLite), so a save racing a submit is either stored before the submit scores it, or refused:
-never stored and left unscored. Times come from the caller or lms.clock.now_utc().
+Every change to an attempt happens under a lock on its row (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite),
+so a save racing a submit is either stored before the submit scores it, or refused: never stored and left
+unscored. The busiest change, an autosave, is one statement that takes that lock itself (save_answer_at_once). Times come from the caller or lms.clock.now_utc().
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from flask import current_app
 from sqlalchemy.orm import contains_eager
 
 from lms import events
-from lms.accounts.models import User
+from lms.accounts.models import READER_COLUMNS, Identity, Reader, User
 from lms.audit import record_event
 from lms.clock import now_utc
 from lms.courses.models import Enrollment
+from lms.database import labelled_columns, single_read, single_write
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 from lms.quizzes.models import IN_PROGRESS, SUBMITTED, AnswerSave, Attempt, Quiz, QuizOverride, QuizVersion
@@ -46,12 +47,12 @@ def network_grace() -> timedelta:
     return timedelta(seconds=current_app.config["QUIZ_NETWORK_GRACE_SECONDS"])
 
 
-def save_cutoff(attempt: Attempt) -> datetime:
+def save_cutoff(attempt: Attempt | AttemptRow) -> datetime:
     """The last moment a save may arrive (it must also have been given before the deadline)."""
     return attempt.deadline + network_grace()
 
 
-def submit_cutoff(attempt: Attempt) -> datetime:
+def submit_cutoff(attempt: Attempt | AttemptRow) -> datetime:
     """The last moment a submission is accepted; after it the server finalizes the attempt itself."""
     grace = timedelta(seconds=attempt.grace_seconds) if attempt.on_expiry == "grace" else timedelta(0)
     return attempt.deadline + network_grace() + grace
@@ -385,7 +386,7 @@ _LOCK_WITH_QUESTIONS = {False: _build_lock_with_questions(False), True: _build_l
 
 
 def _lock_own_with_questions(
-    user: User, attempt_id: int, *, with_quiz: bool = False
+    user: Identity, attempt_id: int, *, with_quiz: bool = False
 ) -> tuple[Attempt, dict[str, dict[str, Any]]]:
     """The student's own attempt, locked (see _lock_attempt), with its questions (and its quiz), in one statement."""
     _begin_write_on_sqlite()
@@ -416,7 +417,7 @@ def _given_at(client_at: datetime | None, now: datetime) -> datetime:
 
 
 def save_answer(
-    user: User,
+    user: Identity,
     attempt_id: int,
     question_id: str,
     value: Any,
@@ -426,8 +427,7 @@ def save_answer(
 ) -> SaveReceipt:
     """Store one answer as its own row; accepted when given before the deadline and received in time."""
     now = now or now_utc()
-    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**31:
-        raise DomainError("The save carries no valid sequence number.", field="seq")
+    _check_seq(seq)
     attempt, questions = _lock_own_with_questions(user, attempt_id)
     if attempt.state != IN_PROGRESS:
         db.session.rollback()
@@ -470,6 +470,160 @@ def save_answer(
     deadline, cutoff = attempt.deadline, submit_cutoff(attempt)
     db.session.commit()
     return SaveReceipt(question_id, seq, now, newest is None or seq >= newest, deadline, cutoff)
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    """An attempt as a save decides on it: read with the student who is signed in, outside any transaction and
+    before any lock (save_answer_at_once re-checks, under the lock, that it has not changed since)."""
+
+    id: int
+    user_id: int
+    quiz_version_id: int
+    state: str
+    deadline: datetime
+    on_expiry: str
+    grace_seconds: int
+    layout: list[dict[str, Any]]
+    content_hash: str
+
+    @property
+    def question_ids(self) -> list[str]:
+        return [item["question"] for item in self.layout]
+
+
+_attempts, _versions, _users = Attempt.__table__, QuizVersion.__table__, User.__table__
+_ATTEMPT_ROW = (
+    "id",
+    "user_id",
+    "quiz_version_id",
+    "state",
+    "deadline",
+    "on_expiry",
+    "grace_seconds",
+    "layout",
+)
+# Built once: every autosave runs it. Who is signed in and their attempt (none if it is not theirs), with its
+# version's content hash, in one statement and one round trip.
+_READER_AND_ATTEMPT = (
+    sa.select(
+        *labelled_columns(User, READER_COLUMNS),
+        *labelled_columns(Attempt, _ATTEMPT_ROW),
+        _versions.c.content_hash,
+    )
+    .select_from(
+        _users.outerjoin(
+            _attempts, (_attempts.c.id == sa.bindparam("attempt_id")) & (_attempts.c.user_id == _users.c.id)
+        ).outerjoin(_versions, _versions.c.id == _attempts.c.quiz_version_id)
+    )
+    .where(_users.c.id == sa.bindparam("user_id"))
+)
+_READER_END = len(READER_COLUMNS)
+
+
+def read_reader_and_attempt(user_id: int, attempt_id: int) -> tuple[Reader, AttemptRow | None] | None:
+    """The account and its own attempt with this id (None when it has none), read outside any transaction;
+    None when there is no such account."""
+    with single_read() as connection:
+        row = connection.execute(_READER_AND_ATTEMPT, {"user_id": user_id, "attempt_id": attempt_id}).first()
+    if row is None:
+        return None
+    reader = Reader(*row[:_READER_END])
+    return reader, (AttemptRow(*row[_READER_END:]) if row[_READER_END] is not None else None)
+
+
+# Stores one save only if the attempt is still what the save was decided on (the student's, in progress, the same
+# deadline), holding the attempt's row lock for the statement (FOR UPDATE), and returns the newest sequence number
+# of the question among the saves committed before it began. No row back: the attempt changed in between.
+_SAVE_IF_UNCHANGED = (
+    sa.insert(_saves)
+    .from_select(
+        ["attempt_id", "question_id", "seq", "value", "client_at", "server_at", "source"],
+        sa.select(
+            _attempts.c.id,
+            sa.bindparam("question_id", type_=_saves.c.question_id.type),
+            sa.bindparam("seq", type_=_saves.c.seq.type),
+            sa.bindparam("value", type_=_saves.c.value.type),
+            sa.bindparam("client_at", type_=_saves.c.client_at.type),
+            sa.bindparam("server_at", type_=_saves.c.server_at.type),
+            sa.bindparam("source", type_=_saves.c.source.type),
+        )
+        .where(
+            _attempts.c.id == sa.bindparam("attempt_id"),
+            _attempts.c.user_id == sa.bindparam("user_id"),
+            _attempts.c.state == IN_PROGRESS,
+            _attempts.c.deadline == sa.bindparam("deadline", type_=_attempts.c.deadline.type),
+        )
+        .with_for_update(),
+    )
+    .returning(
+        sa.select(sa.func.max(_saves.c.seq))
+        .where(
+            _saves.c.attempt_id == sa.bindparam("of_attempt"),
+            _saves.c.question_id == sa.bindparam("of_question"),
+        )
+        .scalar_subquery()
+    )
+)
+
+
+def save_answer_at_once(
+    user_id: int,
+    attempt: AttemptRow,
+    question_id: str,
+    value: Any,
+    seq: int,
+    client_at: datetime | None = None,
+    now: datetime | None = None,
+) -> SaveReceipt | None:
+    """save_answer for the common case, a valid answer in time, in one statement (one round trip on PostgreSQL
+    instead of five with the account's): decided on `attempt` as read with the account, stored only if the
+    attempt has not changed since, under its row lock like every change to it. None when anything else is the
+    case (late, finished, an unknown question, an invalid answer, or the attempt changed): save_answer then
+    decides under the lock and says why. A save racing a submit is still stored before the submit scores it, or
+    not at all."""
+    now = now or now_utc()
+    _check_seq(seq)
+    given = _given_at(client_at, now)
+    if attempt.state != IN_PROGRESS or attempt.user_id != user_id:
+        return None
+    if now > save_cutoff(attempt) or given > attempt.deadline or question_id not in attempt.question_ids:
+        return None
+    question = _question_pool(attempt.quiz_version_id, attempt.content_hash).get(question_id)
+    if question is None:
+        return None
+    try:
+        normalized = normalize_answer(question, value)
+    except AnswerInvalid:
+        return None
+    with single_write() as connection:
+        stored = connection.execute(
+            _SAVE_IF_UNCHANGED,
+            {
+                "attempt_id": attempt.id,
+                "user_id": user_id,
+                "deadline": attempt.deadline,
+                "question_id": question_id,
+                "seq": seq,
+                "value": normalized,
+                "client_at": given,
+                "server_at": now,
+                "source": "autosave",
+                "of_attempt": attempt.id,
+                "of_question": question_id,
+            },
+        ).first()
+    if stored is None:
+        return None
+    newest = stored[0]
+    return SaveReceipt(
+        question_id, seq, now, newest is None or seq >= newest, attempt.deadline, submit_cutoff(attempt)
+    )
+
+
+def _check_seq(seq: Any) -> None:
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**31:
+        raise DomainError("The save carries no valid sequence number.", field="seq")
 
 
 def _time_up_message(attempt: Attempt) -> str:
