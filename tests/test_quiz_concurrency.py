@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 from lms.accounts.models import User
 from lms.audit import AuditEvent
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.quizzes import operations
 from lms.quizzes.models import AnswerSave, Attempt
@@ -69,13 +71,24 @@ def test_two_submits_at_once_give_one_result(app, student, quiz):
     assert len(events.scalars().all()) == 1
 
 
+def save_as_the_endpoint_does(uid: int, attempt_id: int, question: str, value: Any, seq: int) -> Any:
+    """The autosave endpoint's way: read the student with the attempt, store in one statement if nothing changed,
+    else decide under the lock (lms.quizzes.views.save)."""
+    _, read = operations.read_reader_and_attempt(uid, attempt_id)
+    receipt = operations.save_answer_at_once(uid, read, question, value, seq) if read else None
+    return receipt or operations.save_answer(as_user(uid), attempt_id, question, value, seq)
+
+
+@pytest.mark.parametrize("way", ["locked", "one statement"])
 @pytest.mark.parametrize("round_", range(3))
-def test_saves_racing_a_submit_are_scored_or_refused_never_lost(app, student, quiz, round_):
+def test_saves_racing_a_submit_are_scored_or_refused_never_lost(app, student, quiz, round_, way):
     attempt_id = operations.start_attempt(student, quiz).id
     uid = student.id
     answers = [("goal", "c1"), ("pilot", True), ("roi", "roi"), ("pick", ["c1", "c2"])]
 
     def saver(question: str, value: Any, seq: int) -> Callable[[], Any]:
+        if way == "one statement":
+            return lambda: save_as_the_endpoint_does(uid, attempt_id, question, value, seq)
         return lambda: operations.save_answer(as_user(uid), attempt_id, question, value, seq)
 
     jobs: list[Callable[[], Any]] = [saver(q, v, seq) for seq in (1, 2) for q, v in answers]
@@ -121,3 +134,55 @@ def test_two_starts_at_once_give_one_attempt(app, student, quiz):
     assert [kind for kind, _ in results] == ["ok", "ok", "ok"], results
     assert len({value for _, value in results}) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Attempt)) == 1
+
+
+# --- the one-statement save decides on what it read, and stores only if that is still so -----------------------
+
+
+def stored_saves(attempt_id: int) -> list[tuple[str, int]]:
+    db.session.expire_all()
+    rows = db.session.execute(sa.select(AnswerSave).where(AnswerSave.attempt_id == attempt_id)).scalars()
+    return sorted((row.question_id, row.seq) for row in rows)
+
+
+def test_a_save_read_before_a_submit_is_not_stored_after_it(app, student, quiz):
+    attempt_id = operations.start_attempt(student, quiz).id
+    _, read = operations.read_reader_and_attempt(student.id, attempt_id)
+    operations.submit_attempt(student, attempt_id)
+    assert operations.save_answer_at_once(student.id, read, "goal", "c1", 1) is None
+    assert stored_saves(attempt_id) == []
+    with pytest.raises(operations.AttemptFinished):
+        operations.save_answer(student, attempt_id, "goal", "c1", 1)
+
+
+def test_a_save_read_before_extra_time_is_decided_again_under_the_lock(app, student, instructor, quiz):
+    attempt_id = operations.start_attempt(student, quiz).id
+    _, read = operations.read_reader_and_attempt(student.id, attempt_id)
+    operations.add_extra_time(instructor, attempt_id, 5)
+    assert operations.save_answer_at_once(student.id, read, "goal", "c1", 1) is None  # the deadline moved
+    assert stored_saves(attempt_id) == []
+    receipt = operations.save_answer(student, attempt_id, "goal", "c1", 1)
+    assert receipt.deadline == read.deadline + timedelta(minutes=5)
+    assert stored_saves(attempt_id) == [("goal", 1)]
+
+
+def test_the_one_statement_save_stores_reports_and_leaves_the_rest_to_the_lock(app, student, make_user, quiz):
+    attempt_id = operations.start_attempt(student, quiz).id
+    reader, read = operations.read_reader_and_attempt(student.id, attempt_id)
+    assert reader.id == student.id and reader.full_name == "Stella Student" and read.id == attempt_id
+    first = operations.save_answer_at_once(student.id, read, "goal", "c1", 2)
+    assert first is not None and first.current and first.deadline == read.deadline
+    older = operations.save_answer_at_once(student.id, read, "goal", "c2", 1)
+    assert older is not None and not older.current  # kept, not used: a newer one was already stored
+    assert stored_saves(attempt_id) == [("goal", 1), ("goal", 2)]
+    # Not for it: an unknown question, an invalid answer, another student's attempt, a save given too late.
+    assert operations.save_answer_at_once(student.id, read, "nope", "c1", 3) is None
+    assert operations.save_answer_at_once(student.id, read, "pick", "not-a-list", 3) is None
+    other = make_user()
+    assert operations.save_answer_at_once(other.id, read, "goal", "c1", 3) is None
+    assert operations.read_reader_and_attempt(other.id, attempt_id)[1] is None
+    late = read.deadline + timedelta(minutes=5)
+    assert operations.save_answer_at_once(student.id, read, "goal", "c1", 3, now=late) is None
+    assert stored_saves(attempt_id) == [("goal", 1), ("goal", 2)]
+    with pytest.raises(DomainError):
+        operations.save_answer_at_once(student.id, read, "goal", "c1", -1)
