@@ -7,9 +7,9 @@ from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 
 from lms.database import Base
+from lms.web import CsrfProtection
 
 
 def client_address() -> str:
@@ -20,5 +20,5 @@ def client_address() -> str:
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
-csrf = CSRFProtect()
+csrf = CsrfProtection()
 limiter = Limiter(key_func=client_address)

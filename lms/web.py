@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import secrets
@@ -10,7 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, jsonify, request, session
-from flask_wtf.csrf import generate_csrf
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect, generate_csrf, same_origin
+from itsdangerous import BadSignature
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -63,6 +66,7 @@ def configure_logging(app: Flask) -> None:
 def install_request_hooks(app: Flask) -> None:
     configure_logging(app)
     install_idle_ping(app)
+    app.session_interface = KeptSessionInterface()
     app.jinja_env.globals["url_for"] = TemplateLinks(app)
     tokens = app.extensions["lms_csrf_tokens"] = SessionCsrfTokens(app)
     csrf_tokens = {"csrf_token": tokens}
@@ -139,6 +143,102 @@ class TemplateLinks:
                 self._kept.clear()
             self._kept[key] = link
         return link
+
+
+class KeptSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with each cookie's signature checked once per process.
+
+    Every signed-in request sends the same cookie until the session changes, and checking it costs a key
+    derivation, an HMAC, base64, zlib and JSON. A cookie once found genuine is remembered (by the signing keys
+    and its exact text) with what it holds and when it was signed; the age limit is still applied at every
+    request. Only sessions holding plain values (the sign-in, the CSRF token) are remembered; one holding
+    flashed messages or anything mutable is read afresh. Bounded: a full memo starts over.
+    """
+
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[Any, ...], tuple[dict[str, Any], float]] = {}
+        self.now = time.time  # the serializer's own clock (signing times are Unix seconds)
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie or not app.secret_key:
+            return super().open_session(app, request)
+        key = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()), cookie)
+        max_age = app.permanent_session_lifetime.total_seconds()
+        kept = self._kept.get(key)
+        if kept is not None:
+            data, signed_at = kept
+            if 0 <= self.now() - signed_at <= max_age:
+                return self.session_class(data)
+            return self.session_class()  # expired, as the serializer would have said
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        try:
+            data, signed = serializer.loads(cookie, max_age=int(max_age), return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if isinstance(data, dict) and all(
+            isinstance(v, str | int | float | bool | None) for v in data.values()
+        ):
+            if len(self._kept) >= self.LIMIT:
+                self._kept.clear()
+            self._kept[key] = (dict(data), signed.timestamp())
+        return self.session_class(data)
+
+
+class CsrfProtection(CSRFProtect):
+    """Flask-WTF's CSRF protection, doing less work on every POST for the same verdict.
+
+    - A JSON request carries its token in a header (quiz.js sends X-CSRFToken): the header is read first, where
+      Flask-WTF looks for a form field first and so has Werkzeug parse the JSON body as a form.
+    - With WTF_CSRF_TIME_LIMIT unset, a signed token stays valid as long as the session token it signs, so its
+      signature is checked once per process: a token found genuine is remembered with the session token it
+      signs, and every request still compares that with its own session's token (and, over HTTPS, checks the
+      referrer as Flask-WTF does). Anything else goes through Flask-WTF's own check. Bounded.
+    """
+
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._genuine: dict[tuple[Any, str], str] = {}
+
+    def _get_csrf_token(self) -> str | None:
+        if request.is_json:
+            for header in current_app.config["WTF_CSRF_HEADERS"]:
+                if token := request.headers.get(header):
+                    return str(token)
+        return super()._get_csrf_token()  # type: ignore[no-any-return]
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        config = current_app.config
+        if (
+            config.get("WTF_CSRF_TIME_LIMIT") is not None
+            or request.method not in config["WTF_CSRF_METHODS"]
+            or (apply_exemptions and (not request.endpoint or self._is_exempt()))
+        ):
+            return super().protect(apply_exemptions)  # type: ignore[no-any-return]
+        field = config["WTF_CSRF_FIELD_NAME"]
+        token, own = self._get_csrf_token(), session.get(field)
+        key = (config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, token or "")
+        signed_for = self._genuine.get(key)
+        if signed_for is None or not isinstance(own, str) or not hmac.compare_digest(own, signed_for):
+            super().protect(apply_exemptions)  # the full check; it refuses with its own message
+            if token and isinstance(own, str):
+                if len(self._genuine) >= self.LIMIT:
+                    self._genuine.clear()
+                self._genuine[key] = own
+            return None
+        if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
+            if not request.referrer:
+                self._error_response("The referrer header is missing.")
+            if not same_origin(request.referrer, f"https://{request.host}/"):
+                self._error_response("The referrer does not match the host.")
+        g.csrf_valid = True
+        return None
 
 
 class SessionCsrfTokens:

@@ -130,3 +130,67 @@ def test_each_app_keeps_its_own_rate_limit_switch(app, client, app_config):
     for _ in range(8):
         response = client.post("/login", data={"email": "someone@example.org", "password": "wrong-password"})
         assert response.status_code == 422  # judged on the password every time, never throttled
+
+
+# --- checks done once per process (lms.web.CsrfProtection, KeptSessionInterface): the same verdicts -------------
+
+
+def _page_token(client) -> str:
+    import re
+
+    page = client.get("/account").get_data(as_text=True)
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert found
+    return found.group(1)
+
+
+def test_a_token_found_genuine_once_still_works_only_for_its_own_session(app, make_user):
+    first, second = (sign_in(app.test_client(), make_user()) for _ in range(2))
+    token = _page_token(first)
+    for _ in range(2):  # the second time the token's signature is remembered, not checked again
+        assert first.post("/tracks/none/enroll", data={"csrf_token": token}, csrf=False).status_code == 404
+    refused = second.post("/tracks/none/enroll", data={"csrf_token": token}, csrf=False)
+    assert refused.status_code == 400  # another session's token, however genuine
+    # JSON requests carry it in the header, read before any form; a wrong one is refused as before.
+    for header, expected in ((token, 404), ("x" + token, 400)):
+        response = first.post("/quizzes/attempts/999999/answers", json={"question": "q", "seq": 1}, csrf=False,
+                              headers={"X-CSRFToken": header})  # fmt: skip
+        assert response.status_code == expected, header
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert first.post("/tracks/none/enroll", data={"csrf_token": tampered}, csrf=False).status_code == 400
+
+
+@pytest.mark.app_config(SESSION_COOKIE_SECURE=True)
+def test_over_https_a_remembered_token_still_needs_a_referrer_from_this_host(app, make_user):
+    client = sign_in(app.test_client(), make_user())
+    https = {"base_url": "https://localhost"}
+    page = client.get("/account", **https).get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    ok = {"Referer": "https://localhost/account"}
+    for _ in range(2):
+        sent = client.post("/tracks/none/enroll", data={"csrf_token": token}, csrf=False, headers=ok, **https)
+        assert sent.status_code == 404
+    for headers in ({}, {"Referer": "https://elsewhere.example/"}):
+        sent = client.post(
+            "/tracks/none/enroll", data={"csrf_token": token}, csrf=False, headers=headers, **https
+        )
+        assert sent.status_code == 400, headers
+
+
+def test_a_remembered_session_cookie_still_expires_and_a_forged_one_is_refused(app, client, student):
+    sign_in(client, student)
+    assert client.get("/account").status_code == 200
+    assert client.get("/account").status_code == 200  # its signature is remembered now
+    interface = app.session_interface
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    real_now = interface.now
+    interface.now = lambda: real_now() + lifetime + 60
+    try:
+        assert client.get("/account").status_code == 302  # too old: signed out, as the serializer would say
+    finally:
+        interface.now = real_now
+    cookie = client.get_cookie("session")
+    client.set_cookie("session", cookie.value[:-3] + "abc")
+    assert client.get("/account").status_code == 302
