@@ -31,6 +31,17 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+# Every response gets these, unless its view set its own value.
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "SAMEORIGIN"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),  # when cookies are HTTPS-only
+)
+
 access_log = logging.getLogger("lms.access")
 
 # JSON bodies are answers and small commands: far below the upload limit (MAX_CONTENT_LENGTH is for files).
@@ -98,14 +109,13 @@ def install_request_hooks(app: Flask) -> None:
     @app.after_request
     def add_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if app.config["SESSION_COOKIE_SECURE"]:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        hsts = app.config["SESSION_COOKIE_SECURE"]
+        present = {name.lower() for name, _ in headers.items()}  # one pass, not one scan per header
+        headers.extend(
+            (name, value)
+            for name, value in SECURITY_HEADERS
+            if name.lower() not in present and (hsts or name != "Strict-Transport-Security")
+        )
         if "request_id" in g:
             headers["X-Request-ID"] = g.request_id
         if app.config.get("ACCESS_LOG") and access_log.isEnabledFor(logging.INFO):

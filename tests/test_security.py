@@ -20,6 +20,8 @@ def test_pages_carry_security_headers(client):
     assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert len(response.headers["X-Request-ID"]) >= 8
+    assert "Strict-Transport-Security" not in response.headers  # only when cookies are HTTPS-only
+    assert len(response.headers.getlist("X-Frame-Options")) == 1
 
 
 @pytest.mark.app_config(SESSION_COOKIE_SECURE=True)
