@@ -378,3 +378,14 @@ def test_a_lesson_page_refuses_a_session_the_account_no_longer_accepts(client, l
     db.session.commit()
     response = client.get("/tracks/sample/lessons/m1-l1")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_reader_back_by_remember_me_cookie_reads_lessons_too(client, student, track):
+    from tests.conftest import PASSWORD
+
+    enrol_directly(student.id, track)
+    client.post("/login", data={"email": student.email, "password": PASSWORD, "remember": "y"})
+    client.delete_cookie("session")  # the browser was closed: only the remember-me cookie is left
+    page = client.get("/tracks/sample/lessons/m1-l1")
+    assert page.status_code == 200 and "Stella Student" in text(page)
+    assert "Mark as complete" in text(page)

@@ -74,11 +74,11 @@ def reads_user_with(preload: Callable[..., Identity | None]) -> Callable[[F], F]
     """The view's first statement also reads the signed-in user, so the busiest pages pay one query, not two.
 
     `preload(user_id, **view_args)` runs that statement before the access check, for the user id the signed
-    session names, and returns the account it read (a User, or a read-only Reader; None if there is none). The same checks as Flask-Login's loader
-    (lms.accounts.operations.load_user_from_session) then decide: the session version must match and the account
-    be active. If they pass, that user is the request's user and no query of its own loads it; otherwise (or
-    without a session, as with a remember-me cookie) Flask-Login loads the user as on every other page. Put it
-    below the access decorator, which is what runs it.
+    session names, and returns the account it read (a User, or a read-only Reader; None if there is none). The
+    same checks as Flask-Login's loader (lms.accounts.operations.load_user_from_session) then decide: the session
+    version must match and the account be active. If they pass, that account is the request's user and nothing
+    else loads it; otherwise (or without a session, as with a remember-me cookie) Flask-Login loads the user as
+    on every other page. Put it below the access decorator, which is what runs it.
     """
 
     def decorate(view: F) -> F:
