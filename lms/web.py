@@ -82,9 +82,8 @@ def install_request_hooks(app: Flask) -> None:
     tokens = app.extensions["lms_csrf_tokens"] = SessionCsrfTokens(app)
     csrf_tokens = {"csrf_token": tokens}
     app.jinja_env.globals.update(csrf_tokens)
-    app.context_processor(
-        lambda: csrf_tokens
-    )  # after Flask-WTF's own, which puts its csrf_token in every context
+    # Registered after Flask-WTF's context processor, which puts its own csrf_token in every context.
+    app.context_processor(lambda: csrf_tokens)
 
     @app.before_request
     def assign_request_id() -> None:
