@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -80,7 +80,7 @@ class Reader(Identity):
     session_version: int
 
 
-READER_COLUMNS = ("id", "email", "full_name", "role", "active", "session_version")
+READER_COLUMNS = tuple(field.name for field in fields(Reader))  # the users columns a page reads for it
 
 
 class User(Identity, db.Model):

@@ -399,16 +399,33 @@ def _lock_own_with_questions(
 
 
 _saves = AnswerSave.__table__
-# Stores one save and returns the newest sequence number of its question (the new row included or not: the
-# caller only compares). Values come as parameters: attempt_id, question_id, seq, value, client_at, server_at,
-# source, and of_attempt / of_question for the subquery.
-_INSERT_SAVE = sa.insert(_saves).returning(
+# The newest sequence number of a question's saves (of_attempt, of_question).
+_NEWEST_SEQ = (
     sa.select(sa.func.max(_saves.c.seq))
     .where(
         _saves.c.attempt_id == sa.bindparam("of_attempt"), _saves.c.question_id == sa.bindparam("of_question")
     )
     .scalar_subquery()
 )
+# Stores one save and returns the newest sequence number of its question (the new row included or not: the
+# caller only compares). Values come as parameters (_save_row).
+_INSERT_SAVE = sa.insert(_saves).returning(_NEWEST_SEQ)
+
+
+def _save_row(attempt_id: int, question_id: str, seq: int, value: Any, given: datetime, now: datetime
+              ) -> dict[str, Any]:  # fmt: skip
+    """The parameters of one autosave row, for _INSERT_SAVE and _SAVE_IF_UNCHANGED."""
+    return {
+        "attempt_id": attempt_id,
+        "question_id": question_id,
+        "seq": seq,
+        "value": value,
+        "client_at": given,
+        "server_at": now,
+        "source": "autosave",
+        "of_attempt": attempt_id,
+        "of_question": question_id,
+    }
 
 
 def _given_at(client_at: datetime | None, now: datetime) -> datetime:
@@ -454,18 +471,7 @@ def save_answer(
     # One statement stores the save and reads the newest sequence number for the question. It runs while this
     # transaction holds the attempt's lock, so every earlier save of the attempt is visible to it.
     newest = db.session.execute(
-        _INSERT_SAVE,
-        {
-            "attempt_id": attempt.id,
-            "question_id": question_id,
-            "seq": seq,
-            "value": normalized,
-            "client_at": given,
-            "server_at": now,
-            "source": "autosave",
-            "of_attempt": attempt.id,
-            "of_question": question_id,
-        },
+        _INSERT_SAVE, _save_row(attempt.id, question_id, seq, normalized, given, now)
     ).scalar_one()
     deadline, cutoff = attempt.deadline, submit_cutoff(attempt)
     db.session.commit()
@@ -556,14 +562,7 @@ _SAVE_IF_UNCHANGED = (
         )
         .with_for_update(),
     )
-    .returning(
-        sa.select(sa.func.max(_saves.c.seq))
-        .where(
-            _saves.c.attempt_id == sa.bindparam("of_attempt"),
-            _saves.c.question_id == sa.bindparam("of_question"),
-        )
-        .scalar_subquery()
-    )
+    .returning(_NEWEST_SEQ)
 )
 
 
@@ -597,21 +596,9 @@ def save_answer_at_once(
     except AnswerInvalid:
         return None
     with single_write() as connection:
+        row = _save_row(attempt.id, question_id, seq, normalized, given, now)
         stored = connection.execute(
-            _SAVE_IF_UNCHANGED,
-            {
-                "attempt_id": attempt.id,
-                "user_id": user_id,
-                "deadline": attempt.deadline,
-                "question_id": question_id,
-                "seq": seq,
-                "value": normalized,
-                "client_at": given,
-                "server_at": now,
-                "source": "autosave",
-                "of_attempt": attempt.id,
-                "of_question": question_id,
-            },
+            _SAVE_IF_UNCHANGED, {**row, "user_id": user_id, "deadline": attempt.deadline}
         ).first()
     if stored is None:
         return None
