@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import abort
 
@@ -137,10 +139,8 @@ def test_each_app_keeps_its_own_rate_limit_switch(app, client, app_config):
 # --- checks done once per process (lms.web.CsrfProtection, KeptSessionInterface): the same verdicts -------------
 
 
-def _page_token(client) -> str:
-    import re
-
-    page = client.get("/account").get_data(as_text=True)
+def _page_token(client, **kwargs) -> str:
+    page = client.get("/account", **kwargs).get_data(as_text=True)
     found = re.search(r'name="csrf-token" content="([^"]+)"', page)
     assert found
     return found.group(1)
@@ -166,10 +166,7 @@ def test_a_token_found_genuine_once_still_works_only_for_its_own_session(app, ma
 def test_over_https_a_remembered_token_still_needs_a_referrer_from_this_host(app, make_user):
     client = sign_in(app.test_client(), make_user())
     https = {"base_url": "https://localhost"}
-    page = client.get("/account", **https).get_data(as_text=True)
-    import re
-
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    token = _page_token(client, **https)
     ok = {"Referer": "https://localhost/account"}
     for _ in range(2):
         sent = client.post("/tracks/none/enroll", data={"csrf_token": token}, csrf=False, headers=ok, **https)
