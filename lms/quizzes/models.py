@@ -153,7 +153,9 @@ class AnswerSave(db.Model):
     __tablename__ = "quiz_answer_saves"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("quiz_attempts.id"), index=True)
+    # Indexed by ix_quiz_answer_saves_attempt_question, which starts with it: a second index would only cost
+    # every save one more index entry.
+    attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("quiz_attempts.id"))
     question_id: Mapped[str] = mapped_column(sa.String(100))
     seq: Mapped[int]  # the browser's counter per question (form submissions take the next one)
     value: Mapped[Any] = mapped_column(sa.JSON)
