@@ -23,7 +23,7 @@ from lms.extensions import db
 
 @dataclass(frozen=True, slots=True)
 class TrackRow:
-    """The columns of a track that its lesson pages show and decide by (read with the reader, never kept)."""
+    """The columns of a track that its lesson pages show and decide by, read with the reader at every request."""
 
     id: int
     slug: str
