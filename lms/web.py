@@ -303,14 +303,13 @@ def install_idle_ping(app: Flask) -> None:
     have dropped it) is pinged, and replaced if dead. A server restart under load costs at most the request that
     meets a dead connection first: SQLAlchemy then recycles every connection of that pool. SQLite needs no ping.
     """
-    from lms.database import install_statement_engine
+    from lms.database import statement_engine
     from lms.extensions import db
 
     with app.app_context():
-        engine = db.engine
-    statements = install_statement_engine(app, engine)
-    for each in {engine, statements}:
-        _ping_when_idle(app, each)
+        engines = {db.engine, statement_engine()}
+    for engine in engines:
+        _ping_when_idle(app, engine)
 
 
 def _ping_when_idle(app: Flask, engine: sa.Engine) -> None:

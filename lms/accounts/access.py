@@ -12,6 +12,7 @@ from flask_login import current_user
 from lms.accounts.models import Identity, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 ACCESS_ATTR = "_lms_access"
 PRELOAD_ATTR = "_lms_preload"
@@ -70,15 +71,19 @@ staff_required = roles_required(Role.INSTRUCTOR, Role.ADMIN)
 admin_required = roles_required(Role.ADMIN)
 
 
-def reads_user_with(preload: Callable[..., Identity | None]) -> Callable[[F], F]:
+Preload = Callable[..., "tuple[Identity, Any] | None"]
+
+
+def reads_user_with(preload: Preload) -> Callable[[F], F]:
     """The view's first statement also reads the signed-in user, so the busiest pages pay one query, not two.
 
     `preload(user_id, **view_args)` runs that statement before the access check, for the user id the signed
-    session names, and returns the account it read (a User, or a read-only Reader; None if there is none). The
-    same checks as Flask-Login's loader (lms.accounts.operations.load_user_from_session) then decide: the session
-    version must match and the account be active. If they pass, that account is the request's user and nothing
-    else loads it; otherwise (or without a session, as with a remember-me cookie) Flask-Login loads the user as
-    on every other page. Put it below the access decorator, which is what runs it.
+    session names, and returns the account it read (a User, or a read-only Reader) with the page's rows, or None
+    when there is no such account. The same checks as Flask-Login's loader
+    (lms.accounts.operations.load_user_from_session) then decide: the session version must match and the account
+    be active. If they pass, that account is the request's user and nothing else loads it, and the view takes its
+    rows with preloaded_or(); otherwise (or without a session, as with a remember-me cookie) Flask-Login loads
+    the user as on every other page. Put it below the access decorator, which is what runs it.
     """
 
     def decorate(view: F) -> F:
@@ -88,16 +93,29 @@ def reads_user_with(preload: Callable[..., Identity | None]) -> Callable[[F], F]
     return decorate
 
 
-def _preload_user(preload: Callable[..., Identity | None], view_args: dict[str, Any]) -> None:
+def preloaded_or(read: Callable[[], tuple[Identity, T] | None]) -> T | None:
+    """The rows the access check read with the request's user (reads_user_with), or, when it read none (a user
+    signed in by a remember-me cookie), the rows `read()` reads now."""
+    if "lms_preloaded" in g:
+        return g.pop("lms_preloaded")  # type: ignore[no-any-return]
+    found = read()
+    return found[1] if found is not None else None
+
+
+def _preload_user(preload: Preload, view_args: dict[str, Any]) -> None:
     if "_login_user" in g:  # already loaded in this request
         return
     claim = _session_claim()
     if claim is None or current_app.login_manager._session_protection_failed():  # type: ignore[attr-defined]
         return
     user_id, version = claim
-    user = preload(user_id, **view_args)
-    if user is not None and user.id == user_id and user.accepts_session(version):
+    found = preload(user_id, **view_args)
+    if found is None:
+        return
+    user, rows = found
+    if user.id == user_id and user.accepts_session(version):
         g._login_user = user  # where Flask-Login keeps the request's user (flask_login.utils._get_user)
+        g.lms_preloaded = rows
 
 
 def _session_claim() -> tuple[int, int] | None:

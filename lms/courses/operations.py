@@ -33,6 +33,13 @@ def is_staff(user: Identity) -> bool:
     return user.role_enum in STAFF_ROLES
 
 
+def track_hidden_from(
+    reader: Identity | None, track: Track | TrackRow, enrollment: Enrollment | EnrollmentRow | None
+) -> bool:
+    """A retired track is shown only to staff and to the students who were enrolled in it."""
+    return track.retired_at is not None and enrollment is None and not (reader and is_staff(reader))
+
+
 def find_track(slug: str) -> Track:
     """The track with this slug, retired or not; NotFound otherwise."""
     track = db.session.scalar(db.select(Track).where(Track.slug == slug))

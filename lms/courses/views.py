@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from lms.accounts.access import acting_user, login_required, public, reads_user_with, signed_in
+from lms.accounts.access import acting_user, login_required, preloaded_or, public, reads_user_with, signed_in
 from lms.accounts.models import Identity, Reader
 from lms.courses import lesson_pages, operations, queries
 from lms.courses.models import Track
@@ -26,7 +26,7 @@ def _visible_track(slug: str, reader: Any) -> tuple[Track, Any]:
         track, enrollment = operations.find_track_for(slug, reader.id if reader is not None else None)
     except NotFound:
         abort(404)
-    if track.retired_at is not None and enrollment is None and not (reader and operations.is_staff(reader)):
+    if operations.track_hidden_from(reader, track, enrollment):
         abort(404)
     return track, enrollment
 
@@ -105,31 +105,19 @@ def leave(slug: str) -> Any:
     return redirect(url_for("courses.track", slug=track.slug))
 
 
-def _read_lesson_reader(user_id: int, slug: str, lesson_slug: str) -> Reader | None:
+def _read_lesson_reader(
+    user_id: int, slug: str, lesson_slug: str
+) -> tuple[Reader, operations.TrackReading | None] | None:
     """The lesson page's one statement, run by the access check: the reader with their track, enrolment and
-    completions (kept for the view)."""
-    found = operations.read_reader_and_track(user_id, slug)
-    if found is None:
-        return None
-    user, reading = found
-    g.lms_track_reading = (user.id, slug, reading)
-    return user
+    completions."""
+    return operations.read_reader_and_track(user_id, slug)
 
 
 def _reading_for(reader: Identity, slug: str) -> operations.TrackReading:
-    """The reader's track, enrolment and completions: as the access check read them, or read now (a reader
-    signed in by a remember-me cookie). 404 as _visible_track."""
-    kept = g.pop("lms_track_reading", None)
-    if kept is not None and kept[:2] == (reader.id, slug):
-        reading = kept[2]
-    else:
-        found = operations.read_reader_and_track(reader.id, slug)
-        reading = found[1] if found is not None else None
-    if reading is None or (
-        reading.track.retired_at is not None
-        and reading.enrollment is None
-        and not operations.is_staff(reader)
-    ):
+    """The reader's track, enrolment and completions, as the access check read them (or read now); 404 as
+    _visible_track."""
+    reading = preloaded_or(lambda: operations.read_reader_and_track(reader.id, slug))
+    if reading is None or operations.track_hidden_from(reader, reading.track, reading.enrollment):
         abort(404)
     return reading
 

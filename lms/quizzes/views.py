@@ -6,11 +6,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
-from lms.accounts.access import acting_user, login_required, reads_user_with, signed_in, staff_required
-from lms.accounts.models import Reader, Role, User
+from lms.accounts.access import (
+    acting_user,
+    login_required,
+    preloaded_or,
+    reads_user_with,
+    signed_in,
+    staff_required,
+)
+from lms.accounts.models import Role, User
 from lms.accounts.operations import set_accommodation
 from lms.clock import now_utc
 from lms.errors import TITLES, DomainError, NotFound
@@ -133,27 +140,15 @@ def _parse_client_time(raw: Any) -> datetime | None:
     return None
 
 
-def _read_saver(user_id: int, attempt_id: int) -> Reader | None:
-    """The autosave's first statement, run by the access check: the student with their attempt (kept for the
-    view)."""
-    found = operations.read_reader_and_attempt(user_id, attempt_id)
-    if found is None:
-        return None
-    reader, attempt = found
-    g.lms_attempt_reading = (reader.id, attempt_id, attempt)
-    return reader
-
-
 @bp.route("/quizzes/attempts/<int:attempt_id>/answers", methods=["POST"])
 @login_required
-@reads_user_with(_read_saver)
+@reads_user_with(operations.read_reader_and_attempt)
 def save(attempt_id: int) -> Any:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("question"), str):
         return _json_error(400, 'Send JSON like {"question": "id", "value": ..., "seq": 1}.')
     saver = signed_in()
-    kept = g.pop("lms_attempt_reading", None)
-    read = kept[2] if kept is not None and kept[:2] == (saver.id, attempt_id) else None
+    read = preloaded_or(lambda: operations.read_reader_and_attempt(saver.id, attempt_id))
     save = (payload["question"], payload.get("value"), payload.get("seq"))
     given_at = _parse_client_time(payload.get("given_at_ms"))
     try:
