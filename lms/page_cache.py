@@ -5,6 +5,9 @@ for that key:
 - public verification pages (lms.certificates.views), under the certificate's stamp: revoked, reissued or renewed
   (a new version), or expired changes the stamp;
 - lesson pages (lms.courses.lesson_pages), under the track's content version and where the reader stands.
+
+The same map keeps the attempts a process has read for autosaves (lms.quizzes.operations.known_attempt): not a
+page, but kept and forgotten the same way.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ class PageCache(Generic[Page]):
             self._pages.move_to_end(key)
             while len(self._pages) > self.size:
                 self._pages.popitem(last=False)
+
+    def forget(self, key: Hashable) -> None:
+        with self._lock:
+            self._pages.pop(key, None)
 
     def clear(self) -> None:
         """Forget every kept page (the database they came from was replaced: tests do this between tests)."""

@@ -60,11 +60,13 @@ class BrowserLikeClient(FlaskClient):
         if csrf:
             if "json" in kwargs:
                 headers = dict(kwargs.pop("headers", None) or {})
-                headers.setdefault("X-CSRFToken", self.csrf_token())
+                if "X-CSRFToken" not in headers:  # not setdefault: that would fetch a token every time
+                    headers["X-CSRFToken"] = self.csrf_token()
                 kwargs["headers"] = headers
             else:
                 data = dict(kwargs.get("data") or {})
-                data.setdefault("csrf_token", self.csrf_token())
+                if "csrf_token" not in data:
+                    data["csrf_token"] = self.csrf_token()
                 kwargs["data"] = data
         return super().post(*args, **kwargs)
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from lms.accounts.access import Claim
 from lms.accounts.models import User
 from lms.audit import AuditEvent
 from lms.errors import DomainError
@@ -74,8 +75,8 @@ def test_two_submits_at_once_give_one_result(app, student, quiz):
 def save_as_the_endpoint_does(uid: int, attempt_id: int, question: str, value: Any, seq: int) -> Any:
     """The autosave endpoint's way: read the student with the attempt, store in one statement if nothing changed,
     else decide under the lock (lms.quizzes.views.save)."""
-    _, read = operations.read_reader_and_attempt(uid, attempt_id)
-    receipt = operations.save_answer_at_once(uid, read, question, value, seq) if read else None
+    reader, read = operations.read_reader_and_attempt(uid, attempt_id)
+    receipt = operations.save_answer_at_once(Claim.of(reader), read, question, value, seq) if read else None
     return receipt or operations.save_answer(as_user(uid), attempt_id, question, value, seq)
 
 
@@ -149,7 +150,7 @@ def test_a_save_read_before_a_submit_is_not_stored_after_it(app, student, quiz):
     attempt_id = operations.start_attempt(student, quiz).id
     _, read = operations.read_reader_and_attempt(student.id, attempt_id)
     operations.submit_attempt(student, attempt_id)
-    assert operations.save_answer_at_once(student.id, read, "goal", "c1", 1) is None
+    assert operations.save_answer_at_once(Claim.of(student), read, "goal", "c1", 1) is None
     assert stored_saves(attempt_id) == []
     with pytest.raises(operations.AttemptFinished):
         operations.save_answer(student, attempt_id, "goal", "c1", 1)
@@ -159,7 +160,9 @@ def test_a_save_read_before_extra_time_is_decided_again_under_the_lock(app, stud
     attempt_id = operations.start_attempt(student, quiz).id
     _, read = operations.read_reader_and_attempt(student.id, attempt_id)
     operations.add_extra_time(instructor, attempt_id, 5)
-    assert operations.save_answer_at_once(student.id, read, "goal", "c1", 1) is None  # the deadline moved
+    assert (
+        operations.save_answer_at_once(Claim.of(student), read, "goal", "c1", 1) is None
+    )  # the deadline moved
     assert stored_saves(attempt_id) == []
     receipt = operations.save_answer(student, attempt_id, "goal", "c1", 1)
     assert receipt.deadline == read.deadline + timedelta(minutes=5)
@@ -170,19 +173,19 @@ def test_the_one_statement_save_stores_reports_and_leaves_the_rest_to_the_lock(a
     attempt_id = operations.start_attempt(student, quiz).id
     reader, read = operations.read_reader_and_attempt(student.id, attempt_id)
     assert reader.id == student.id and reader.full_name == "Stella Student" and read.id == attempt_id
-    first = operations.save_answer_at_once(student.id, read, "goal", "c1", 2)
+    first = operations.save_answer_at_once(Claim.of(student), read, "goal", "c1", 2)
     assert first is not None and first.current and first.deadline == read.deadline
-    older = operations.save_answer_at_once(student.id, read, "goal", "c2", 1)
+    older = operations.save_answer_at_once(Claim.of(student), read, "goal", "c2", 1)
     assert older is not None and not older.current  # kept, not used: a newer one was already stored
     assert stored_saves(attempt_id) == [("goal", 1), ("goal", 2)]
     # Not for it: an unknown question, an invalid answer, another student's attempt, a save given too late.
-    assert operations.save_answer_at_once(student.id, read, "nope", "c1", 3) is None
-    assert operations.save_answer_at_once(student.id, read, "pick", "not-a-list", 3) is None
+    assert operations.save_answer_at_once(Claim.of(student), read, "nope", "c1", 3) is None
+    assert operations.save_answer_at_once(Claim.of(student), read, "pick", "not-a-list", 3) is None
     other = make_user()
-    assert operations.save_answer_at_once(other.id, read, "goal", "c1", 3) is None
+    assert operations.save_answer_at_once(Claim.of(other), read, "goal", "c1", 3) is None
     assert operations.read_reader_and_attempt(other.id, attempt_id)[1] is None
     late = read.deadline + timedelta(minutes=5)
-    assert operations.save_answer_at_once(student.id, read, "goal", "c1", 3, now=late) is None
+    assert operations.save_answer_at_once(Claim.of(student), read, "goal", "c1", 3, now=late) is None
     assert stored_saves(attempt_id) == [("goal", 1), ("goal", 2)]
     with pytest.raises(DomainError):
-        operations.save_answer_at_once(student.id, read, "goal", "c1", -1)
+        operations.save_answer_at_once(Claim.of(student), read, "goal", "c1", -1)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from flask import abort, current_app, g, redirect, session, url_for
 from flask_login import current_user
 
@@ -16,6 +18,7 @@ T = TypeVar("T")
 
 ACCESS_ATTR = "_lms_access"
 PRELOAD_ATTR = "_lms_preload"
+CLAIMED_ATTR = "_lms_claimed"
 
 
 def public(view: F) -> F:
@@ -48,9 +51,14 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
 
     def decorate(view: F) -> F:
         preload = getattr(view, PRELOAD_ATTR, None)
+        claimed = getattr(view, CLAIMED_ATTR, None)
 
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if claimed is not None:
+                done = _try_claimed(claimed, allowed, kwargs)
+                if done is not None:
+                    return done
             if preload is not None:
                 _preload_user(preload, kwargs)
             if not current_user.is_authenticated:
@@ -116,6 +124,69 @@ def _preload_user(preload: Preload, view_args: dict[str, Any]) -> None:
     if user.id == user_id and user.accepts_session(version):
         g._login_user = user  # where Flask-Login keeps the request's user (flask_login.utils._get_user)
         g.lms_preloaded = rows
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Who the signed session says is signed in (the user id and session version it was signed for), with the
+    roles the route admits: not checked yet. A statement that acts on it checks it itself (claim_holds)."""
+
+    user_id: int
+    session_version: int
+    roles: tuple[str, ...]
+
+    @classmethod
+    def of(cls, account: Identity) -> Claim:
+        """The claim an account already signed in and admitted makes (for statements shared with claimed ones)."""
+        return cls(account.id, account.session_version, (account.role,))
+
+    def params(self) -> dict[str, Any]:
+        """The values of claim_holds' parameters."""
+        return {"claim_user": self.user_id, "claim_version": self.session_version, "claim_roles": self.roles}
+
+
+def claim_holds(users: sa.Table) -> sa.ColumnElement[bool]:
+    """SQL that is true for the users row the claim names when the claim holds: the account exists, is active,
+    still has the session version the session was signed for (accepts_session) and one of the route's roles.
+    Parameters from Claim.params()."""
+    return sa.and_(
+        users.c.id == sa.bindparam("claim_user"),
+        users.c.session_version == sa.bindparam("claim_version"),
+        users.c.active.is_(True),
+        users.c.role.in_(sa.bindparam("claim_roles", expanding=True)),
+    )
+
+
+Claimed = Callable[..., Any]
+
+
+def tries_claimed(attempt: Claimed) -> Callable[[F], F]:
+    """Let the route's commonest request do its work in one statement that also checks who is signed in.
+
+    `attempt(claim, **view_args)` runs first, before anything loads the user, with what the signed session claims
+    (Claim: user id, session version and the roles the route admits). It may change nothing except in a statement
+    that checks the claim itself (claim_holds), and it returns that statement's response, or None when that
+    statement did nothing or it did not try (a malformed request, rows it does not know). With None the request
+    goes the usual way: Flask-Login loads the user, the access check decides, the view runs, and says why not.
+    So a save by a signed-in student costs one round trip to the database, not two, and the same rules decide
+    whether it is theirs to make. Put it below the access decorator, which is what runs it.
+    """
+
+    def decorate(view: F) -> F:
+        setattr(view, CLAIMED_ATTR, attempt)
+        return view
+
+    return decorate
+
+
+def _try_claimed(attempt: Claimed, allowed: frozenset[Role], view_args: dict[str, Any]) -> Any:
+    if "_login_user" in g:  # already loaded in this request: the usual way costs nothing more
+        return None
+    claim = _session_claim()
+    if claim is None or current_app.login_manager._session_protection_failed():  # type: ignore[attr-defined]
+        return None
+    user_id, version = claim
+    return attempt(Claim(user_id, version, tuple(sorted(role.value for role in allowed))), **view_args)
 
 
 def _session_claim() -> tuple[int, int] | None:

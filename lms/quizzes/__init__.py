@@ -34,11 +34,13 @@ def register(app: Flask) -> None:
     from lms.content import register_content_kind
     from lms.dashboard import Panel, register_panel
     from lms.navigation import NavItem, add_nav_item
+    from lms.page_cache import install_page_cache
     from lms.quizzes.loader import QUIZZES
-    from lms.quizzes.operations import format_points
+    from lms.quizzes.operations import ATTEMPTS_KEPT, format_points
     from lms.quizzes.views import bp
 
     app.register_blueprint(bp)
+    install_page_cache(app, "attempts", ATTEMPTS_KEPT)
     app.add_template_filter(format_points, "quiz_points")
     register_content_kind(QUIZZES)
     register_panel(Panel("quizzes", "quizzes/_dashboard_panel.html", _dashboard_panel, order=20))

@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy.orm import contains_eager
 
 from lms import events
+from lms.accounts.access import Claim, claim_holds
 from lms.accounts.models import READER_COLUMNS, Identity, Reader, User
 from lms.audit import record_event
 from lms.clock import now_utc
@@ -26,6 +27,7 @@ from lms.courses.models import Enrollment
 from lms.database import labelled_columns, single_read, single_write
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
+from lms.page_cache import page_cache_of
 from lms.quizzes.models import IN_PROGRESS, SUBMITTED, AnswerSave, Attempt, Quiz, QuizOverride, QuizVersion
 from lms.quizzes.scoring import AnswerInvalid, AttemptScore, normalize_answer, score_attempt
 
@@ -481,7 +483,8 @@ def save_answer(
 @dataclass(frozen=True, slots=True)
 class AttemptRow:
     """An attempt as a save decides on it: read with the student who is signed in, outside any transaction and
-    before any lock (save_answer_at_once re-checks, under the lock, that it has not changed since)."""
+    before any lock, and kept per process (known_attempt). save_answer_at_once re-checks, under the lock, the
+    parts that can change (the state and the deadline); the others never change after the attempt starts."""
 
     id: int
     user_id: int
@@ -490,12 +493,8 @@ class AttemptRow:
     deadline: datetime
     on_expiry: str
     grace_seconds: int
-    layout: list[dict[str, Any]]
+    question_ids: frozenset[str]
     content_hash: str
-
-    @property
-    def question_ids(self) -> list[str]:
-        return [item["question"] for item in self.layout]
 
 
 _attempts, _versions, _users = Attempt.__table__, QuizVersion.__table__, User.__table__
@@ -525,22 +524,38 @@ _READER_AND_ATTEMPT = (
     .where(_users.c.id == sa.bindparam("user_id"))
 )
 _READER_END = len(READER_COLUMNS)
+_LAYOUT = _READER_END + _ATTEMPT_ROW.index("layout")
 
 
 def read_reader_and_attempt(user_id: int, attempt_id: int) -> tuple[Reader, AttemptRow | None] | None:
     """The account and its own attempt with this id (None when it has none), read outside any transaction;
-    None when there is no such account."""
+    None when there is no such account. The attempt is kept for this process's next saves (known_attempt)."""
     with single_read() as connection:
         row = connection.execute(_READER_AND_ATTEMPT, {"user_id": user_id, "attempt_id": attempt_id}).first()
     if row is None:
         return None
     reader = Reader(*row[:_READER_END])
-    return reader, (AttemptRow(*row[_READER_END:]) if row[_READER_END] is not None else None)
+    if row[_READER_END] is None:
+        return reader, None
+    question_ids = frozenset(item["question"] for item in row[_LAYOUT])
+    attempt = AttemptRow(*row[_READER_END:_LAYOUT], question_ids, row[_LAYOUT + 1])
+    page_cache_of(current_app, "attempts").put(attempt.id, attempt)
+    return reader, attempt
 
 
-# Stores one save only if the attempt is still what the save was decided on (the student's, in progress, the same
-# deadline), holding the attempt's row lock for the statement (FOR UPDATE), and returns the newest sequence number
-# of the question among the saves committed before it began. No row back: the attempt changed in between.
+ATTEMPTS_KEPT = 4096  # per process; a few hundred bytes each
+
+
+def known_attempt(attempt_id: int) -> AttemptRow | None:
+    """The attempt as this process last read it for a save (read_reader_and_attempt), if it has."""
+    return page_cache_of(current_app, "attempts").get(attempt_id)  # type: ignore[no-any-return]
+
+
+# Stores one save only if the claim holds (lms.accounts.access.claim_holds: the account signed in, active, with
+# the session's version and an admitted role) and the attempt is still what the save was decided on (that
+# account's, in progress, the same deadline), holding the attempt's row lock for the statement (FOR UPDATE), and
+# returns the newest sequence number of the question among the saves committed before it began. No row back:
+# the claim does not hold or the attempt changed in between.
 _SAVE_IF_UNCHANGED = (
     sa.insert(_saves)
     .from_select(
@@ -554,20 +569,21 @@ _SAVE_IF_UNCHANGED = (
             sa.bindparam("server_at", type_=_saves.c.server_at.type),
             sa.bindparam("source", type_=_saves.c.source.type),
         )
+        .select_from(_attempts.join(_users, _users.c.id == _attempts.c.user_id))
         .where(
+            claim_holds(_users),
             _attempts.c.id == sa.bindparam("attempt_id"),
-            _attempts.c.user_id == sa.bindparam("user_id"),
             _attempts.c.state == IN_PROGRESS,
             _attempts.c.deadline == sa.bindparam("deadline", type_=_attempts.c.deadline.type),
         )
-        .with_for_update(),
+        .with_for_update(of=_attempts),
     )
     .returning(_NEWEST_SEQ)
 )
 
 
 def save_answer_at_once(
-    user_id: int,
+    claim: Claim,
     attempt: AttemptRow,
     question_id: str,
     value: Any,
@@ -575,16 +591,16 @@ def save_answer_at_once(
     client_at: datetime | None = None,
     now: datetime | None = None,
 ) -> SaveReceipt | None:
-    """save_answer for the common case, a valid answer in time, in one statement (one round trip on PostgreSQL
-    instead of five with the account's): decided on `attempt` as read with the account, stored only if the
-    attempt has not changed since, under its row lock like every change to it. None when anything else is the
-    case (late, finished, an unknown question, an invalid answer, or the attempt changed): save_answer then
-    decides under the lock and says why. A save racing a submit is still stored before the submit scores it, or
-    not at all."""
+    """save_answer for the common case, a valid answer in time, in one statement (one round trip, instead of
+    five with the account's): decided on `attempt` as read before, stored only if the claim holds (the statement
+    checks who is signed in: lms.accounts.access.tries_claimed) and the attempt has not changed since, under its
+    row lock like every change to it. None when anything else is the case (late, finished, an unknown question,
+    an invalid answer, the attempt changed, the claim does not hold): save_answer then decides under the lock and
+    says why. A save racing a submit is still stored before the submit scores it, or not at all."""
     now = now or now_utc()
     _check_seq(seq)
     given = _given_at(client_at, now)
-    if attempt.state != IN_PROGRESS or attempt.user_id != user_id:
+    if attempt.state != IN_PROGRESS or attempt.user_id != claim.user_id:
         return None
     if now > save_cutoff(attempt) or given > attempt.deadline or question_id not in attempt.question_ids:
         return None
@@ -598,9 +614,10 @@ def save_answer_at_once(
     with single_write() as connection:
         row = _save_row(attempt.id, question_id, seq, normalized, given, now)
         stored = connection.execute(
-            _SAVE_IF_UNCHANGED, {**row, "user_id": user_id, "deadline": attempt.deadline}
+            _SAVE_IF_UNCHANGED, {**row, **claim.params(), "deadline": attempt.deadline}
         ).first()
-    if stored is None:
+    if stored is None:  # decided again under the lock, with the attempt as it is now
+        page_cache_of(current_app, "attempts").forget(attempt.id)
         return None
     newest = stored[0]
     return SaveReceipt(

@@ -10,12 +10,14 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from lms.accounts.access import (
+    Claim,
     acting_user,
     login_required,
     preloaded_or,
     reads_user_with,
     signed_in,
     staff_required,
+    tries_claimed,
 )
 from lms.accounts.models import Role, User
 from lms.accounts.operations import set_accommodation
@@ -140,28 +142,20 @@ def _parse_client_time(raw: Any) -> datetime | None:
     return None
 
 
-@bp.route("/quizzes/attempts/<int:attempt_id>/answers", methods=["POST"])
-@login_required
-@reads_user_with(operations.read_reader_and_attempt)
-def save(attempt_id: int) -> Any:
+def _requested_save() -> tuple[str, Any, Any, datetime | None] | None:
+    """(question, value, seq, given at) from the autosave's JSON, or None when it is not shaped like one."""
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("question"), str):
-        return _json_error(400, 'Send JSON like {"question": "id", "value": ..., "seq": 1}.')
-    saver = signed_in()
-    read = preloaded_or(lambda: operations.read_reader_and_attempt(saver.id, attempt_id))
-    save = (payload["question"], payload.get("value"), payload.get("seq"))
-    given_at = _parse_client_time(payload.get("given_at_ms"))
-    try:
-        receipt = None
-        if read is not None:  # the common case in one statement; anything else is decided under the lock
-            receipt = operations.save_answer_at_once(saver.id, read, *save, client_at=given_at)  # type: ignore[arg-type]
-        if receipt is None:
-            receipt = operations.save_answer(saver, attempt_id, *save, client_at=given_at)  # type: ignore[arg-type]
-    except DomainError as error:
-        db.session.rollback()
-        attempt = db.session.get(Attempt, attempt_id)
-        shown = attempt if attempt is not None and attempt.user_id == saver.id else None
-        return _json_error(_status_for(error), error.message, shown, question=payload["question"])
+        return None
+    return (
+        payload["question"],
+        payload.get("value"),
+        payload.get("seq"),
+        _parse_client_time(payload.get("given_at_ms")),
+    )
+
+
+def _saved(receipt: operations.SaveReceipt) -> Any:
     return jsonify(
         ok=True,
         question=receipt.question_id,
@@ -171,6 +165,48 @@ def save(attempt_id: int) -> Any:
         saved_at_ms=_ms(receipt.saved_at),
         **_times(receipt.deadline, receipt.submit_cutoff, IN_PROGRESS),
     )
+
+
+def _save_as_claimed(claim: Claim, attempt_id: int) -> Any:
+    """The commonest save, a valid answer in time to an attempt this process has seen, in one statement that also
+    checks who is signed in (tries_claimed). None for anything else: save() decides it."""
+    requested = _requested_save()
+    attempt = operations.known_attempt(attempt_id)
+    if requested is None or attempt is None:
+        return None
+    question, value, seq, given_at = requested
+    try:
+        receipt = operations.save_answer_at_once(claim, attempt, question, value, seq, client_at=given_at)
+    except DomainError:  # a malformed sequence number: save() says so, once the user is known
+        return None
+    return None if receipt is None else _saved(receipt)
+
+
+@bp.route("/quizzes/attempts/<int:attempt_id>/answers", methods=["POST"])
+@login_required
+@tries_claimed(_save_as_claimed)
+@reads_user_with(operations.read_reader_and_attempt)
+def save(attempt_id: int) -> Any:
+    requested = _requested_save()
+    if requested is None:
+        return _json_error(400, 'Send JSON like {"question": "id", "value": ..., "seq": 1}.')
+    question, value, seq, given_at = requested
+    saver = signed_in()
+    read = preloaded_or(lambda: operations.read_reader_and_attempt(saver.id, attempt_id))
+    try:
+        receipt = None
+        if read is not None:  # the common case in one statement; anything else is decided under the lock
+            receipt = operations.save_answer_at_once(
+                Claim.of(saver), read, question, value, seq, client_at=given_at
+            )
+        if receipt is None:
+            receipt = operations.save_answer(saver, attempt_id, question, value, seq, client_at=given_at)
+    except DomainError as error:
+        db.session.rollback()
+        attempt = db.session.get(Attempt, attempt_id)
+        shown = attempt if attempt is not None and attempt.user_id == saver.id else None
+        return _json_error(_status_for(error), error.message, shown, question=question)
+    return _saved(receipt)
 
 
 @bp.route("/quizzes/attempts/<int:attempt_id>/clock")
