@@ -60,3 +60,29 @@ def test_route_answers_each_role_as_decided(client, samples, rule: Rule, role: s
         f"{response.location or ''}"
     )
     assert response.status_code != 500
+
+
+def test_an_app_with_a_view_that_declares_no_access_or_runs_user_reads_outside_a_role_check_is_refused():
+    from flask import Flask
+
+    from lms.accounts.access import login_required, public, reads_user_with, tries_claimed, undeclared_views
+
+    def claimed(claim: Any) -> None:
+        return None
+
+    def preload(user_id: int) -> None:
+        return None
+
+    app = Flask(__name__)
+    app.add_url_rule("/undeclared", "undeclared", lambda: "")
+    app.add_url_rule("/public-claim", "public_claim", public(tries_claimed(claimed)(lambda: "")))
+    app.add_url_rule("/public-preload", "public_preload", public(reads_user_with(preload)(lambda: "")))
+    app.add_url_rule(
+        "/fine", "fine", login_required(tries_claimed(claimed)(reads_user_with(preload)(lambda: "")))
+    )
+    app.add_url_rule("/open", "open", public(lambda: ""))
+    assert undeclared_views(app) == [
+        "public_claim (reads_user_with or tries_claimed must sit below roles_required)",
+        "public_preload (reads_user_with or tries_claimed must sit below roles_required)",
+        "undeclared",
+    ]

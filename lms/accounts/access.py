@@ -48,6 +48,7 @@ def login_required(view: F) -> F:
 def roles_required(*roles: Role) -> Callable[[F], F]:
     """Signed-in users with one of `roles`; others get 403, visitors are sent to sign in."""
     allowed = frozenset(roles)
+    admitted = tuple(sorted(role.value for role in allowed))  # as a Claim names them
 
     def decorate(view: F) -> F:
         preload = getattr(view, PRELOAD_ATTR, None)
@@ -56,7 +57,7 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if claimed is not None:
-                done = _try_claimed(claimed, allowed, kwargs)
+                done = _try_claimed(claimed, admitted, kwargs)
                 if done is not None:
                     return done
             if preload is not None:
@@ -179,14 +180,14 @@ def tries_claimed(attempt: Claimed) -> Callable[[F], F]:
     return decorate
 
 
-def _try_claimed(attempt: Claimed, allowed: frozenset[Role], view_args: dict[str, Any]) -> Any:
+def _try_claimed(attempt: Claimed, admitted: tuple[str, ...], view_args: dict[str, Any]) -> Any:
     if "_login_user" in g:  # already loaded in this request: the usual way costs nothing more
         return None
     claim = _session_claim()
     if claim is None or current_app.login_manager._session_protection_failed():  # type: ignore[attr-defined]
         return None
     user_id, version = claim
-    return attempt(Claim(user_id, version, tuple(sorted(role.value for role in allowed))), **view_args)
+    return attempt(Claim(user_id, version, admitted), **view_args)
 
 
 def _session_claim() -> tuple[int, int] | None:
@@ -211,11 +212,15 @@ def acting_user() -> User:
 
 
 def undeclared_views(app: Any) -> list[str]:
-    """Endpoints whose view says nothing about who may use it (static files excepted)."""
+    """Endpoints whose view says nothing about who may use it (static files excepted), and those that would read
+    the user or act on a claim (reads_user_with, tries_claimed) where no role check runs them."""
     missing = []
     for endpoint, view in app.view_functions.items():
         if endpoint == "static" or endpoint.endswith(".static"):
             continue
-        if not hasattr(view, ACCESS_ATTR):
+        access = getattr(view, ACCESS_ATTR, None)
+        if access is None:
             missing.append(endpoint)
+        elif not isinstance(access, frozenset) and (hasattr(view, PRELOAD_ATTR) or hasattr(view, CLAIMED_ATTR)):
+            missing.append(f"{endpoint} (reads_user_with or tries_claimed must sit below roles_required)")
     return sorted(missing)
