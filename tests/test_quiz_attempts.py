@@ -486,19 +486,27 @@ def test_review_after_close_waits_for_the_closing_time(app, client, login, stude
 # -- bad input -------------------------------------------------------------------------------------------------
 
 
-def test_bad_saves_get_clear_json_errors_and_change_nothing(client, taking):
-    at(10)
-    cases = [
-        ({"question": "goal", "value": "c9", "seq": 1}, 422, "not one of this question's options"),
-        ({"question": "nope", "value": "c1", "seq": 1}, 422, "not part of this attempt"),
-        ({"question": "goal", "value": "c1", "seq": "one"}, 422, "no valid sequence number"),
-        ({"question": "goal", "value": "c1", "seq": -1}, 422, "no valid sequence number"),
-        ({"value": "c1"}, 400, "Send JSON like"),
-    ]
-    for payload, status, fragment in cases:
-        response = client.post(f"/quizzes/attempts/{taking}/answers", json=payload)
+# Saves the server refuses, with the status and a part of the message the student reads.
+BAD_SAVES = [
+    ({"question": "goal", "value": "c9", "seq": 1}, 422, "not one of this question's options"),
+    ({"question": "nope", "value": "c1", "seq": 1}, 422, "not part of this attempt"),
+    ({"question": "goal", "value": "c1", "seq": "one"}, 422, "no valid sequence number"),
+    ({"question": "goal", "value": "c1", "seq": -1}, 422, "no valid sequence number"),
+    ({"question": "goal", "value": "c1", "seq": 2**31}, 422, "no valid sequence number"),
+    ({"value": "c1"}, 400, "Send JSON like"),
+]
+
+
+def assert_bad_saves_are_refused(client, attempt_id: int) -> None:
+    for payload, status, fragment in BAD_SAVES:
+        response = client.post(f"/quizzes/attempts/{attempt_id}/answers", json=payload)
         assert response.status_code == status, payload
         assert fragment in response.get_json()["message"], payload
+
+
+def test_bad_saves_get_clear_json_errors_and_change_nothing(client, taking):
+    at(10)
+    assert_bad_saves_are_refused(client, taking)
     no_token = client.post(f"/quizzes/attempts/{taking}/answers", json={"question": "goal", "value": "c1", "seq": 1},
                            csrf=False)  # fmt: skip
     assert no_token.status_code == 400 and "expired" in no_token.get_json()["message"]

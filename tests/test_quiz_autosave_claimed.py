@@ -6,39 +6,27 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from lms.accounts.access import Claim
 from lms.accounts.models import User
 from lms.extensions import db
 from lms.quizzes import operations
-from lms.quizzes.models import AnswerSave
+from tests import test_quiz_attempts
 from tests.support import recorded_statements
-from tests.test_quiz_attempts import at, attempt, save, start
-from tests.test_quiz_support import setup_quiz
+from tests.test_quiz_attempts import assert_bad_saves_are_refused, at, attempt, save
+from tests.test_quiz_concurrency import stored_saves as stored
+
+# The same fixtures: a quiz, and the student's attempt of it.
+quiz, taking = test_quiz_attempts.quiz, test_quiz_attempts.taking
 
 
 @pytest.fixture
-def quiz(app, tmp_path, student):
-    at(0)
-    return setup_quiz(tmp_path, student)
-
-
-@pytest.fixture
-def known(client, login, student, quiz):
+def known(client, taking):
     """An attempt in progress whose first save this process has served (so it knows the attempt)."""
-    login(client, student)
-    attempt_id = start(client)
     at(5)
-    assert save(client, attempt_id, "goal", "c1", 1).status_code == 200
-    assert operations.known_attempt(attempt_id) is not None
-    return attempt_id
-
-
-def stored(attempt_id: int) -> list[tuple[str, int]]:
-    db.session.expire_all()
-    rows = db.session.execute(sa.select(AnswerSave).where(AnswerSave.attempt_id == attempt_id)).scalars()
-    return sorted((row.question_id, row.seq) for row in rows)
+    assert save(client, taking, "goal", "c1", 1).status_code == 200
+    assert operations.known_attempt(taking) is not None
+    return taking
 
 
 def test_a_save_to_a_known_attempt_is_one_statement_and_is_stored(client, known):
@@ -58,25 +46,14 @@ def test_a_save_to_a_known_attempt_is_one_statement_and_is_stored(client, known)
     assert body["ok"] and body["current"] and body["seq"] == 2
     assert body["deadline"] == attempt(known).deadline.isoformat()
     assert stored(known) == [("goal", 1), ("pilot", 2)]
-    assert (
-        save(client, known, "pilot", False, 1).get_json()["current"] is False
-    )  # an older one: kept, not used
+    older = save(client, known, "pilot", False, 1).get_json()
+    assert older["ok"] and older["current"] is False  # an older one: kept, not used
     assert stored(known) == [("goal", 1), ("pilot", 1), ("pilot", 2)]
 
 
 def test_bad_saves_to_a_known_attempt_get_the_same_clear_errors(client, known):
     at(10)
-    cases = [
-        ({"question": "goal", "value": "c9", "seq": 2}, 422, "not one of this question's options"),
-        ({"question": "nope", "value": "c1", "seq": 2}, 422, "not part of this attempt"),
-        ({"question": "goal", "value": "c1", "seq": "two"}, 422, "no valid sequence number"),
-        ({"question": "goal", "value": "c1", "seq": 2**31}, 422, "no valid sequence number"),
-        ({"value": "c1"}, 400, "Send JSON like"),
-    ]
-    for payload, status, fragment in cases:
-        response = client.post(f"/quizzes/attempts/{known}/answers", json=payload)
-        assert response.status_code == status, payload
-        assert fragment in response.get_json()["message"], payload
+    assert_bad_saves_are_refused(client, known)
     assert stored(known) == [("goal", 1)]
 
 
