@@ -112,10 +112,8 @@ def preloaded_or(read: Callable[[], tuple[Identity, T] | None]) -> T | None:
 
 
 def _preload_user(preload: Preload, view_args: dict[str, Any]) -> None:
-    if "_login_user" in g:  # already loaded in this request
-        return
-    claim = _session_claim()
-    if claim is None or current_app.login_manager._session_protection_failed():  # type: ignore[attr-defined]
+    claim = _unloaded_session_claim()
+    if claim is None:
         return
     user_id, version = claim
     found = preload(user_id, **view_args)
@@ -181,13 +179,22 @@ def tries_claimed(attempt: Claimed) -> Callable[[F], F]:
 
 
 def _try_claimed(attempt: Claimed, admitted: tuple[str, ...], view_args: dict[str, Any]) -> Any:
-    if "_login_user" in g:  # already loaded in this request: the usual way costs nothing more
+    claim = _unloaded_session_claim()
+    if claim is None:
+        return None
+    user_id, version = claim
+    return attempt(Claim(user_id, version, admitted), **view_args)
+
+
+def _unloaded_session_claim() -> tuple[int, int] | None:
+    """The session's claim (_session_claim), when the request has not loaded its user yet and Flask-Login's
+    session protection accepts the session; None otherwise, and the user is then loaded the usual way."""
+    if "_login_user" in g:  # already loaded in this request
         return None
     claim = _session_claim()
     if claim is None or current_app.login_manager._session_protection_failed():  # type: ignore[attr-defined]
         return None
-    user_id, version = claim
-    return attempt(Claim(user_id, version, admitted), **view_args)
+    return claim
 
 
 def _session_claim() -> tuple[int, int] | None:
@@ -221,6 +228,8 @@ def undeclared_views(app: Any) -> list[str]:
         access = getattr(view, ACCESS_ATTR, None)
         if access is None:
             missing.append(endpoint)
-        elif not isinstance(access, frozenset) and (hasattr(view, PRELOAD_ATTR) or hasattr(view, CLAIMED_ATTR)):
+        elif not isinstance(access, frozenset) and (
+            hasattr(view, PRELOAD_ATTR) or hasattr(view, CLAIMED_ATTR)
+        ):
             missing.append(f"{endpoint} (reads_user_with or tries_claimed must sit below roles_required)")
     return sorted(missing)
