@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import READER_COLUMNS, Reader, Role, User
 from lms.accounts.passwords import hash_password, password_problem, verify_password
 from lms.audit import record_event
+from lms.database import single_read
 from lms.errors import DomainError
 from lms.extensions import db
 
@@ -182,3 +185,14 @@ def load_user_from_session(user_id: str) -> User | None:
     if user is None or not user.accepts_session(version):
         return None
     return user
+
+
+def read_reader_with(statement: sa.Executable, params: dict[str, Any]) -> tuple[Reader, Sequence[Any]] | None:
+    """Run a busy page's one statement, whose first columns are the account's (labelled_columns(User,
+    READER_COLUMNS)) and the rest the page's own, outside any transaction: the Reader and the rest of the row;
+    None when there is no such account."""
+    with single_read() as connection:
+        row = connection.execute(statement, params).first()
+    if row is None:
+        return None
+    return Reader(*row[: len(READER_COLUMNS)]), row[len(READER_COLUMNS) :]

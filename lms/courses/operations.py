@@ -11,12 +11,13 @@ from sqlalchemy.orm import contains_eager
 
 from lms import events
 from lms.accounts.models import READER_COLUMNS, STAFF_ROLES, Identity, Reader, User
+from lms.accounts.operations import read_reader_with
 from lms.audit import record_event
 from lms.clock import now_utc
 from lms.courses.models import Enrollment, Lesson, LessonCompletion, Track
 from lms.courses.progress import Outline, load_outline, load_outlines
 from lms.courses.snapshot import TrackRow
-from lms.database import labelled_columns, single_read
+from lms.database import labelled_columns
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 
@@ -117,22 +118,20 @@ _READER_AND_TRACK = (
     )
     .where(_users.c.id == sa.bindparam("user_id"))
 )
-_READER_END = len(READER_COLUMNS)
-_TRACK_END = _READER_END + len(_TRACK_ROW)
+_TRACK_END = len(_TRACK_ROW)
 _ENROLLMENT_END = _TRACK_END + len(_ENROLLMENT_ROW)
 
 
 def read_reader_and_track(user_id: int, slug: str) -> tuple[Reader, TrackReading | None] | None:
     """The account and its reading of the track with this slug, in one statement outside any transaction (one
     round trip, no session): None when there is no such account, a None reading when there is no such track."""
-    with single_read() as connection:
-        row = connection.execute(_READER_AND_TRACK, {"user_id": user_id, "slug": slug}).first()
-    if row is None:
+    found = read_reader_with(_READER_AND_TRACK, {"user_id": user_id, "slug": slug})
+    if found is None:
         return None
-    reader = Reader(*row[:_READER_END])
-    if row[_READER_END] is None:
+    reader, row = found
+    if row[0] is None:
         return reader, None
-    track = TrackRow(*row[_READER_END:_TRACK_END])
+    track = TrackRow(*row[:_TRACK_END])
     enrollment = EnrollmentRow(*row[_TRACK_END:_ENROLLMENT_END]) if row[_TRACK_END] is not None else None
     completed = row[_ENROLLMENT_END]
     ids = frozenset(int(part) for part in completed.split(",")) if completed else frozenset[int]()

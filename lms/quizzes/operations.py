@@ -21,10 +21,11 @@ from sqlalchemy.orm import contains_eager
 from lms import events
 from lms.accounts.access import Claim, claim_holds
 from lms.accounts.models import READER_COLUMNS, Identity, Reader, User
+from lms.accounts.operations import read_reader_with
 from lms.audit import record_event
 from lms.clock import now_utc
 from lms.courses.models import Enrollment
-from lms.database import labelled_columns, single_read, single_write
+from lms.database import labelled_columns, single_write
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 from lms.page_cache import page_cache_of
@@ -523,22 +524,20 @@ _READER_AND_ATTEMPT = (
     )
     .where(_users.c.id == sa.bindparam("user_id"))
 )
-_READER_END = len(READER_COLUMNS)
-_LAYOUT = _READER_END + _ATTEMPT_ROW.index("layout")
+_LAYOUT = _ATTEMPT_ROW.index("layout")
 
 
 def read_reader_and_attempt(user_id: int, attempt_id: int) -> tuple[Reader, AttemptRow | None] | None:
     """The account and its own attempt with this id (None when it has none), read outside any transaction;
     None when there is no such account. The attempt is kept for this process's next saves (known_attempt)."""
-    with single_read() as connection:
-        row = connection.execute(_READER_AND_ATTEMPT, {"user_id": user_id, "attempt_id": attempt_id}).first()
-    if row is None:
+    found = read_reader_with(_READER_AND_ATTEMPT, {"user_id": user_id, "attempt_id": attempt_id})
+    if found is None:
         return None
-    reader = Reader(*row[:_READER_END])
-    if row[_READER_END] is None:
+    reader, row = found
+    if row[0] is None:
         return reader, None
     question_ids = frozenset(item["question"] for item in row[_LAYOUT])
-    attempt = AttemptRow(*row[_READER_END:_LAYOUT], question_ids, row[_LAYOUT + 1])
+    attempt = AttemptRow(*row[:_LAYOUT], question_ids, row[_LAYOUT + 1])
     page_cache_of(current_app, "attempts").put(attempt.id, attempt)
     return reader, attempt
 
