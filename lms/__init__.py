@@ -42,6 +42,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
+    from lms.events import install_session_hooks
+
+    install_session_hooks()
+
     from lms.errors import register_error_handlers
     from lms.navigation import install_navigation
     from lms.web import install_request_hooks

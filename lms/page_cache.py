@@ -8,13 +8,17 @@ for that key:
 
 The same map keeps the attempts a process has read for autosaves (lms.quizzes.operations.known_attempt): not a
 page, but kept and forgotten the same way.
+
+Every other per-process cache of rows read from the database (an `functools.lru_cache` of a quiz version's
+questions, say) registers its clearing function with `forget_with_pages`, so that `clear_page_caches` forgets
+everything a process keeps from its database in one call.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 from flask import Flask
@@ -69,8 +73,27 @@ def page_cache_of(app: Flask, name: str) -> PageCache[Any]:
     return app.extensions[f"lms_pages_{name}"]  # type: ignore[no-any-return]
 
 
+_CLEARED_WITH_PAGES: list[Callable[[], None]] = []
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def forget_with_pages(cached: F) -> F:
+    """Register a per-process cache of database rows (a function wrapped by `functools.lru_cache`) so that
+    `clear_page_caches` empties it too. Returns the function, so it stacks as a decorator above the cache."""
+    clear = getattr(cached, "cache_clear", None)
+    if clear is None:
+        raise TypeError(f"{cached!r} has no cache_clear(): wrap it in functools.lru_cache first")
+    if clear not in _CLEARED_WITH_PAGES:
+        _CLEARED_WITH_PAGES.append(clear)
+    return cached
+
+
 def clear_page_caches(app: Flask) -> None:
-    """Forget every page kept by this app (its database was replaced: tests do this between tests)."""
+    """Forget every page kept by this app, and every registered cache of rows (its database was replaced: tests do
+    this between tests)."""
     for key, cache in app.extensions.items():
         if key.startswith("lms_pages_"):
             cache.clear()
+    for clear in _CLEARED_WITH_PAGES:
+        clear()

@@ -214,32 +214,22 @@ def test_editing_the_rubric_later_never_rewrites_a_released_grade(course, handed
 
 
 def test_releasing_a_pass_tells_certificates_and_has_passed_becomes_true(course, handed_in):
-    heard: list[dict] = []
-
-    def listener(**kwargs):
-        heard.append(kwargs)
-
-    events.subscribe(events.PROGRESS_CHANGED, listener)
-    try:
+    heard: list[events.ProgressChanged] = []
+    with events.subscribed(events.ProgressChanged, heard.append):
         assert operations.has_passed_assignment(course.student.id, course.track.id) is False
         rows.grade(course.instructor, handed_in)
         assert heard == [] and operations.has_passed_assignment(course.student.id, course.track.id) is False
         operations.release_grade(course.instructor, reload(handed_in), clock.now_utc())
-    finally:
-        events._handlers[events.PROGRESS_CHANGED].remove(listener)
-    assert heard == [{"user_id": course.student.id, "track_id": course.track.id}]
+    assert heard == [events.ProgressChanged(user_id=course.student.id, track_id=course.track.id)]
     assert operations.has_passed_assignment(course.student.id, course.track.id) is True
     other_track = rows.make_track("manager", "Social Media Manager")
     assert operations.has_passed_assignment(course.student.id, other_track.id) is False
 
 
 def test_a_returned_grade_emits_nothing(course, handed_in):
-    heard: list[dict] = []
-    events.subscribe(events.PROGRESS_CHANGED, heard.append)
-    try:
+    heard: list[events.ProgressChanged] = []
+    with events.subscribed(events.ProgressChanged, heard.append):
         rows.grade(course.instructor, handed_in, level="weak", decision="revise", release=True)
-    finally:
-        events._handlers[events.PROGRESS_CHANGED].remove(heard.append)
     assert heard == []
 
 

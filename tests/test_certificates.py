@@ -65,7 +65,7 @@ def track(app) -> Track:
 def issue(student, track, progress) -> Certificate:
     """A certificate earned the normal way: the rule met, then progress reported."""
     progress.complete(student, track)
-    events.emit(events.PROGRESS_CHANGED, user_id=student.id, track_id=track.id)
+    events.emit(events.ProgressChanged(user_id=student.id, track_id=track.id))
     db.session.commit()
     certificate = operations.active_certificate(student.id, track.id)
     assert certificate is not None
@@ -98,7 +98,7 @@ def test_each_missing_part_of_the_rule_keeps_the_student_ineligible(student, tra
     assert [r.key for r in result.missing] == [
         {"modules": "modules", "quiz": "quiz:sample-final", "assignment": "assignment"}[missing]
     ]
-    events.emit(events.PROGRESS_CHANGED, user_id=student.id, track_id=track.id)
+    events.emit(events.ProgressChanged(user_id=student.id, track_id=track.id))
     db.session.commit()
     assert all_certificates() == []
 
@@ -179,7 +179,7 @@ def test_the_rule_with_real_rows_from_courses_quizzes_and_assignments(app, tmp_p
         original_name="handbook.pdf", size_bytes=1000, sha256="0" * 64, detected_type="pdf",
         submitted_at=clock.now_utc(), version=1,
     ))  # fmt: skip
-    events.emit(events.PROGRESS_CHANGED, user_id=student.id, track_id=track.id)  # as a grade release does
+    events.emit(events.ProgressChanged(user_id=student.id, track_id=track.id))  # as a grade release does
     db.session.commit()
     assert missing() == []
     [certificate] = all_certificates()
@@ -203,7 +203,7 @@ def test_meeting_the_rule_issues_one_certificate_with_its_history(student, track
     [event] = certificate.events
     assert (event.action, event.actor_id, event.at) == ("issued", None, START)
     # More progress later changes nothing: still exactly one.
-    events.emit(events.PROGRESS_CHANGED, user_id=student.id, track_id=track.id)
+    events.emit(events.ProgressChanged(user_id=student.id, track_id=track.id))
     db.session.commit()
     assert len(all_certificates()) == 1
 
@@ -221,7 +221,7 @@ def test_the_database_refuses_a_second_active_certificate(issued, student, track
 
 def test_a_revoked_certificate_is_not_replaced_automatically(issued, student, track, admin):
     operations.revoke_certificate(issued, admin, "Plagiarised handbook")
-    events.emit(events.PROGRESS_CHANGED, user_id=student.id, track_id=track.id)
+    events.emit(events.ProgressChanged(user_id=student.id, track_id=track.id))
     db.session.commit()
     assert [c.state for c in all_certificates()] == ["revoked"]
 

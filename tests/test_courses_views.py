@@ -147,12 +147,14 @@ def test_lesson_page_reads_records_the_visit_and_marks_complete(client, login, s
 
 def test_completion_tells_listeners_once(student, track, monkeypatch):
     heard = []
-    monkeypatch.setitem(events._handlers, events.PROGRESS_CHANGED, [lambda **kw: heard.append(kw)])
+    monkeypatch.setitem(
+        events._handlers, (events.ProgressChanged, events.Phase.IN_TRANSACTION), [heard.append]
+    )
     enrol_directly(student.id, track)
     lesson = lesson_by_slug(track, "m1-l1")
     operations.complete_lesson(student, lesson)
     operations.complete_lesson(student, lesson)
-    assert heard == [{"user_id": student.id, "track_id": track.id}]
+    assert heard == [events.ProgressChanged(user_id=student.id, track_id=track.id)]
 
 
 def test_completing_needs_an_enrolment(client, login, student, track):

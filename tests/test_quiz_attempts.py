@@ -290,18 +290,11 @@ def test_finalize_overdue_command(app, client, taking):
 
 
 def test_progress_changed_is_emitted_when_an_attempt_is_finalized(client, student, quiz, taking):
-    seen = []
-
-    def handler(**kwargs):
-        seen.append(kwargs)
-
-    events.subscribe(events.PROGRESS_CHANGED, handler)
-    try:
+    seen: list[events.ProgressChanged] = []
+    with events.subscribed(events.ProgressChanged, seen.append):
         at(60)
         client.post(f"/quizzes/attempts/{taking}/submit", json={})
-    finally:
-        events._handlers[events.PROGRESS_CHANGED].remove(handler)
-    assert seen == [{"user_id": student.id, "track_id": quiz.track_id}]
+    assert seen == [events.ProgressChanged(user_id=student.id, track_id=quiz.track_id)]
 
 
 def test_submitting_twice_gives_one_result(client, taking):

@@ -36,7 +36,7 @@ from lms.assignments.models import (
 from lms.audit import record_event
 from lms.courses.models import Cohort, Enrollment, Track
 from lms.errors import DomainError, NotFound
-from lms.events import PROGRESS_CHANGED, emit
+from lms.events import ProgressChanged, emit
 from lms.extensions import db
 
 MAX_COMMENT = 5000
@@ -464,7 +464,7 @@ def release_grade(grader: User, submission: Submission, now: datetime) -> Grade:
     )
     db.session.flush()
     if passed:
-        emit(PROGRESS_CHANGED, user_id=submission.user_id, track_id=submission.assignment.track_id)
+        emit(ProgressChanged(user_id=submission.user_id, track_id=submission.assignment.track_id))
     db.session.commit()
     return grade
 

@@ -48,4 +48,4 @@ def register(app: Flask) -> None:
     add_nav_item(NavItem("Verify a certificate", "certificates.verify_form", None))
     lms_cli.add_command(issue_certificate_command)
     lms_cli.add_command(revoke_certificate_command)
-    events.subscribe(events.PROGRESS_CHANGED, operations.on_progress_changed)
+    events.subscribe(events.ProgressChanged, operations.on_progress_changed)

@@ -36,6 +36,7 @@ from lms.clock import now_utc
 from lms.courses.models import Track
 from lms.database import single_read
 from lms.errors import DomainError
+from lms.events import ProgressChanged
 from lms.extensions import db
 
 TEMPLATES = {"classic": "Classic", "modern": "Modern"}
@@ -316,8 +317,8 @@ def issue_if_eligible(user_id: int, track_id: int) -> Certificate | None:
     return _insert_certificate(user, track, None, "Completion rule met", now_utc(), basis="completion")
 
 
-def on_progress_changed(user_id: int, track_id: int, **_: object) -> None:
-    issue_if_eligible(user_id, track_id)
+def on_progress_changed(event: ProgressChanged) -> None:
+    issue_if_eligible(event.user_id, event.track_id)
 
 
 def reissue_certificate(

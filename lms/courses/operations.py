@@ -233,7 +233,7 @@ def complete_lesson(user: User, lesson: Lesson, at: datetime | None = None) -> L
         return again
     enrollment.last_lesson_id = lesson.id
     enrollment.last_seen_at = completion.completed_at
-    events.emit(events.PROGRESS_CHANGED, user_id=user.id, track_id=track.id)
+    events.emit(events.ProgressChanged(user_id=user.id, track_id=track.id))
     db.session.commit()
     return completion
 

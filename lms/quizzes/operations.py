@@ -28,7 +28,7 @@ from lms.courses.models import Enrollment
 from lms.database import labelled_columns, single_write
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
-from lms.page_cache import page_cache_of
+from lms.page_cache import forget_with_pages, page_cache_of
 from lms.quizzes.models import IN_PROGRESS, SUBMITTED, AnswerSave, Attempt, Quiz, QuizOverride, QuizVersion
 from lms.quizzes.scoring import AnswerInvalid, AttemptScore, normalize_answer, score_attempt
 
@@ -352,6 +352,7 @@ class SaveReceipt:
     submit_cutoff: datetime
 
 
+@forget_with_pages
 @functools.lru_cache(maxsize=256)
 def _question_pool(version_id: int, content_hash: str) -> dict[str, dict[str, Any]]:
     """A version's questions by id, read once per process: a version's questions never change (a change to the
@@ -743,7 +744,7 @@ def _finalize(
         by=by, score=score.points, max=score.max_points, percent=score.percent, passed=score.passed,
         answers=len(saved),
     )  # fmt: skip
-    events.emit(events.PROGRESS_CHANGED, user_id=attempt.user_id, track_id=quiz.track_id)
+    events.emit(events.ProgressChanged(user_id=attempt.user_id, track_id=quiz.track_id))
 
 
 def finalize_overdue(
