@@ -97,27 +97,33 @@ class RegradeAnswered(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CertificateIssued(Event):
+class CertificateEvent(Event):
+    """Something happened to a certificate (`certificate_id`) of a holder (`user_id`)."""
+
     certificate_id: int
     user_id: int
-    track_id: int
-    actor_id: int | None  # None: issued by the completion rule
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CertificateRevoked(Event):
-    certificate_id: int
-    user_id: int
+class CertificateIssued(CertificateEvent):
+    """Issued by the completion rule (`actor_id` None) or by a member of staff."""
+
+    track_id: int
+    actor_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateRevoked(CertificateEvent):
+    """Revoked for good: the public page says so, with the reason."""
+
     actor_id: int
     reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CertificateReissued(Event):
-    """A certificate got a new version (a name correction, a new template)."""
+class CertificateReissued(CertificateEvent):
+    """A new version (a name correction, a new template): `version_number` counts from 1."""
 
-    certificate_id: int
-    user_id: int
     actor_id: int
     version_number: int
     reason: str
