@@ -163,7 +163,7 @@ def test_a_failure_after_storing_removes_the_file_and_leaves_no_row(app, student
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr("lms.assignments.operations.record_event", broken)
+    monkeypatch.setattr("lms.assignments.submitting.record_event", broken)
     with pytest.raises(RuntimeError):
         rows.upload(student, assignment)
     assert db.session.execute(sa.select(sa.func.count()).select_from(Submission)).scalar_one() == 0

@@ -5,21 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import markdown
-import nh3
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.orm import selectinload
 
 from lms.assignments.models import DUE_FROM, FILE_TYPES, Assignment, Criterion, CriterionLevel
 from lms.clock import now_utc
-from lms.content import Change, ContentKind, ContentSet, toml_key_lines, toml_line
+from lms.content import Change, ContentKind, ContentSet, toml_line
+from lms.courses.loader import track_key_lines
 from lms.courses.models import Track
 from lms.extensions import db
+from lms.markdown import render_markdown
 
 KIND = "assignments"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -109,17 +110,24 @@ def check_assignments(content: ContentSet) -> None:
     """Validate every track's [assignment] table; leave AssignmentSpecs in content.parsed["assignments"]."""
     found: dict[str, AssignmentSpec] = {}
     for track in (content.parsed.get("courses") or {}).values():
-        spec = check_track_assignment(content, track.slug, Path(track.path), track.raw)
+        spec = check_track_assignment(content, track.slug, Path(track.path), track.raw, track.line_of)
         if spec is not None:
             found[track.slug] = spec
     content.parsed[KIND] = found
 
 
 def check_track_assignment(
-    content: ContentSet, track_slug: str, path: Path, raw: dict[str, Any]
+    content: ContentSet,
+    track_slug: str,
+    path: Path,
+    raw: dict[str, Any],
+    lines: Mapping[str, int] | None = None,
 ) -> AssignmentSpec | None:
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    lines = toml_key_lines(text, array_items=True)  # array items too: the line of each rubric level
+    """Check one track's [assignment] table. `raw` and `lines` are the track.toml as the courses checker parsed
+    it (TrackSpec.raw and .line_of, whose array items give each rubric level's line); a caller without that
+    reading (checking one file on its own) leaves `lines` out, and the file's lines are read here."""
+    if lines is None:
+        lines = track_key_lines(path.read_text(encoding="utf-8") if path.exists() else "")
     table = raw.get("assignment")
     wanted = (
         (raw.get("completion") or {}).get("assignment") if isinstance(raw.get("completion"), dict) else None
@@ -239,7 +247,7 @@ def check_track_assignment(
     )
 
 
-def _check_criteria(raw: Any, lines: dict[str, int], problem: Any) -> list[CriterionSpec]:
+def _check_criteria(raw: Any, lines: Mapping[str, int], problem: Any) -> list[CriterionSpec]:
     if not isinstance(raw, list) or not raw:
         problem(None, "the assignment needs a rubric: at least one [[assignment.criteria]] table")
         return []
@@ -277,7 +285,7 @@ def _check_criteria(raw: Any, lines: dict[str, int], problem: Any) -> list[Crite
     return criteria
 
 
-def _check_levels(raw: Any, name: str, block: str, lines: dict[str, int], problem: Any) -> list[LevelSpec]:
+def _check_levels(raw: Any, name: str, block: str, lines: Mapping[str, int], problem: Any) -> list[LevelSpec]:
     if not isinstance(raw, list) or len(raw) < 2:
         problem(
             None,
@@ -316,7 +324,7 @@ def _check_levels(raw: Any, name: str, block: str, lines: dict[str, int], proble
 
 
 def _check_sections_match(
-    brief: str, brief_name: str, criteria: list[CriterionSpec], lines: dict[str, int], problem: Any
+    brief: str, brief_name: str, criteria: list[CriterionSpec], lines: Mapping[str, int], problem: Any
 ) -> None:
     """Where the brief numbers its sections, the rubric has one criterion per section, in the same order."""
     sections = [s.strip().rstrip(".:") for s in BRIEF_SECTION.findall(brief)]
@@ -343,10 +351,10 @@ def _check_sections_match(
 # ---- syncing -----------------------------------------------------------------------------------------------
 
 
-def render_markdown(text: str) -> str:
-    """Markdown to HTML, sanitized: raw HTML and scripts are removed, links get rel=noopener."""
-    html = markdown.markdown(text, extensions=["tables", "sane_lists", "fenced_code"], output_format="html")
-    return nh3.clean(html, link_rel="noopener noreferrer")
+def render_brief(text: str) -> str:
+    """The brief's Markdown to HTML under lms.markdown's policy. Raw HTML is removed (what the policy allows of
+    it stays), and numbered lists keep their first number (sane_lists)."""
+    return render_markdown(text, raw_html="remove", extra_extensions=("sane_lists",))
 
 
 def sync_assignments(content: ContentSet) -> list[Change]:
@@ -395,7 +403,7 @@ def sync_assignments(content: ContentSet) -> list[Change]:
 
 def _apply(assignment: Assignment, spec: AssignmentSpec, digest: str, now: Any) -> None:
     assignment.title = spec.title
-    assignment.brief_html = render_markdown(spec.brief_markdown)
+    assignment.brief_html = render_brief(spec.brief_markdown)
     assignment.due_days = spec.due_days
     assignment.cutoff_days = spec.cutoff_days
     assignment.due_from = spec.due_from

@@ -17,6 +17,7 @@ from lms.extensions import db
 
 FILE_TYPES = ("pdf", "docx", "pptx", "odt", "md", "txt")
 DUE_FROM = ("enrolment", "cohort")
+MAX_REASON = 2000  # characters: a reason or reply someone writes (an extension, a regrade request or answer)
 
 
 class SubmissionState(enum.StrEnum):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -195,11 +194,7 @@ def queue() -> Any:
     state = state if state in operations.QUEUE_FILTERS else "todo"
     late = request.args.get("late", "")
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    stmt = operations.queue_statement(track, state, late)
-    total = db.session.execute(
-        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
-    ).scalar_one()
-    rows = db.session.execute(stmt.limit(QUEUE_PAGE_SIZE).offset((page - 1) * QUEUE_PAGE_SIZE)).all()
+    rows, total = operations.queue_page(track, state, late, page, QUEUE_PAGE_SIZE)
     return render_template(
         "assignments/queue.html",
         rows=rows,

@@ -41,6 +41,11 @@ def courses_kind() -> ContentKind:
     return ContentKind("courses", check, sync)
 
 
+def track_key_lines(text: str) -> dict[str, int]:
+    """TrackSpec.line_of: the line of each table, key and array item (each [assignment] rubric level) of a track.toml."""
+    return toml_key_lines(text, array_items=True)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Reading a file
 
@@ -173,7 +178,7 @@ def _check_track(content: ContentSet, track_dir: Path) -> TrackSpec | None:
         line, message = toml_error(error, text)
         content.problem(toml_path, line, f"TOML syntax error: {message}")
         return None
-    lines = toml_key_lines(text)
+    lines = track_key_lines(text)
     fields = _Fields(content, toml_path, raw, lines, "", 1, " in track.toml")
     fields.unknown(TRACK_KEYS)
     program_weeks = fields.whole_number("program_weeks", required=False)

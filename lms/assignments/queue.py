@@ -1,0 +1,194 @@
+"""Reads for the pages: the staff grading queue and its filters, a version's grading history, the dashboards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased, selectinload
+
+from lms.accounts.models import User
+from lms.assignments.deadlines import enrollment_deadlines
+from lms.assignments.models import (
+    HANDED_IN,
+    PENDING,
+    Assignment,
+    Extension,
+    GradeChange,
+    RegradeRequest,
+    RegradeState,
+    Submission,
+    SubmissionState,
+)
+from lms.assignments.regrades import regrades_for
+from lms.courses.models import Cohort, Enrollment, Track
+from lms.extensions import db
+
+QUEUE_FILTERS = {
+    "todo": "Needs attention",
+    "submitted": "Submitted",
+    "in_grading": "In grading",
+    "graded": "Graded, not released",
+    "returned": "Returned for revision",
+    "released": "Released (passed)",
+    "regrade": "Regrade requested",
+    "all": "All handed in",
+}
+
+
+def queue_statement(track_slug: str = "", state: str = "todo", late: str = "") -> sa.Select[Any]:
+    """Handed-in versions for the grading queue, oldest first, with everything the list shows in one query."""
+    open_regrade = (
+        sa.select(RegradeRequest.id)
+        .where(RegradeRequest.submission_id == Submission.id, RegradeRequest.state == RegradeState.OPEN.value)
+        .exists()
+    )
+    student = aliased(User)
+    stmt = (
+        sa.select(Submission, Assignment, Track, student, open_regrade.label("regrade_open"))
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .join(Track, Track.id == Assignment.track_id)
+        .join(student, student.id == Submission.user_id)
+        .where(Submission.state.in_([s.value for s in HANDED_IN if s is not SubmissionState.SUPERSEDED]))
+        .order_by(Submission.submitted_at.asc(), Submission.id.asc())
+    )
+    if track_slug:
+        stmt = stmt.where(Track.slug == track_slug)
+    if state == "todo":
+        stmt = stmt.where(sa.or_(Submission.state.in_([s.value for s in PENDING]), open_regrade))
+    elif state == "regrade":
+        stmt = stmt.where(open_regrade)
+    elif state in {s.value for s in SubmissionState}:
+        stmt = stmt.where(Submission.state == state)
+    if late == "yes":
+        stmt = stmt.where(Submission.late_seconds > 0)
+    elif late == "no":
+        stmt = stmt.where(sa.func.coalesce(Submission.late_seconds, 0) == 0)
+    return stmt
+
+
+def queue_page(
+    track_slug: str, state: str, late: str, page: int, page_size: int
+) -> tuple[list[sa.Row[Any]], int]:
+    """One page of the grading queue (`page` counts from 1) and how many versions the filters match in all."""
+    stmt = queue_statement(track_slug, state, late)
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    ).scalar_one()
+    rows = db.session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    return list(rows), total
+
+
+def queue_tracks() -> list[Track]:
+    """The tracks that have an assignment (the queue's track filter)."""
+    return list(
+        db.session.execute(
+            sa.select(Track)
+            .where(Track.id.in_(sa.select(Assignment.track_id)))
+            .order_by(Track.position, Track.title)
+        ).scalars()
+    )
+
+
+def assignments_for_track(track_id: int) -> list[Assignment]:
+    """The live assignments of a track, with their criteria loaded (for the track page)."""
+    return list(
+        db.session.execute(
+            sa.select(Assignment)
+            .options(sa.orm.selectinload(Assignment.criteria))
+            .where(Assignment.track_id == track_id, Assignment.retired_at.is_(None))
+            .order_by(Assignment.id)
+        ).scalars()
+    )
+
+
+def active_assignments() -> list[Assignment]:
+    """Every live assignment with its track (the queue's downloads and extensions links)."""
+    return list(
+        db.session.execute(
+            sa.select(Assignment)
+            .where(Assignment.retired_at.is_(None))
+            .options(selectinload(Assignment.track))
+            .order_by(Assignment.track_id, Assignment.id)
+        ).scalars()
+    )
+
+
+def grading_history(submission: Submission) -> dict[str, Any]:
+    """What the grading page shows besides the submission: the other versions, the changes, the regrades."""
+    versions = list(
+        db.session.execute(
+            sa.select(Submission)
+            .where(
+                Submission.user_id == submission.user_id,
+                Submission.assignment_id == submission.assignment_id,
+                Submission.state.in_([s.value for s in HANDED_IN]),
+            )
+            .order_by(Submission.version.desc())
+        ).scalars()
+    )
+    changes = list(
+        db.session.execute(
+            sa.select(GradeChange)
+            .where(GradeChange.submission_id == submission.id)
+            .options(selectinload(GradeChange.changed_by))
+            .order_by(GradeChange.changed_at.desc(), GradeChange.id.desc())
+        ).scalars()
+    )
+    return {"versions": versions, "changes": changes, "regrades": regrades_for(submission.id)}
+
+
+def student_overview(user: User) -> list[dict[str, Any]]:
+    """For the dashboard: each assignment of the student's tracks, its due date and where they stand."""
+    rows = db.session.execute(
+        sa.select(Assignment, Enrollment, Track, Cohort)
+        .join(Enrollment, Enrollment.track_id == Assignment.track_id)
+        .join(Track, Track.id == Assignment.track_id)
+        .outerjoin(Cohort, Cohort.id == Enrollment.cohort_id)
+        .where(Enrollment.user_id == user.id, Enrollment.left_at.is_(None), Assignment.retired_at.is_(None))
+        .order_by(Track.position, Assignment.id)
+    ).all()
+    if not rows:
+        return []
+    ids = [assignment.id for assignment, _, _, _ in rows]
+    uploads: dict[int, list[Submission]] = {}
+    for submission in db.session.execute(
+        sa.select(Submission)
+        .where(Submission.user_id == user.id, Submission.assignment_id.in_(ids))
+        .order_by(Submission.uploaded_at.desc(), Submission.id.desc())
+    ).scalars():
+        uploads.setdefault(submission.assignment_id, []).append(submission)
+    extensions: dict[int, Extension] = {}
+    for extension in db.session.execute(
+        sa.select(Extension)
+        .where(Extension.user_id == user.id, Extension.assignment_id.in_(ids))
+        .order_by(Extension.granted_at.asc(), Extension.id.asc())
+    ).scalars():
+        extensions[extension.assignment_id] = extension  # the latest wins
+    overview = []
+    for assignment, enrollment, track, cohort in rows:
+        history = uploads.get(assignment.id, [])
+        handed_in = [s for s in history if s.state_enum in HANDED_IN]
+        latest = max(handed_in, key=lambda s: s.version or 0) if handed_in else None
+        overview.append(
+            {
+                "assignment": assignment,
+                "track": track,
+                "deadlines": enrollment_deadlines(
+                    assignment, enrollment, extensions.get(assignment.id), cohort
+                ),
+                "latest": latest,
+                "has_draft": any(s.state_enum is SubmissionState.DRAFT for s in history),
+            }
+        )
+    return overview
+
+
+def waiting_count() -> int:
+    """How many handed-in versions of live assignments wait for a grade (the staff dashboard)."""
+    return db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(Submission)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .where(Submission.state.in_([s.value for s in PENDING]), Assignment.retired_at.is_(None))
+    ).scalar_one()
