@@ -116,7 +116,7 @@ class CertificateIssued(CertificateEvent):
 class CertificateRevoked(CertificateEvent):
     """Revoked for good: the public page says so, with the reason."""
 
-    actor_id: int
+    actor_id: int | None  # None: revoked from a shell (lms revoke-certificate)
     reason: str
 
 

@@ -8,7 +8,7 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from lms.certificates.operations import MAX_REASON_LENGTH, TEMPLATES
+from lms.certificates.history import MAX_REASON_LENGTH, TEMPLATES
 
 
 def _strip(value: str | None) -> str | None:

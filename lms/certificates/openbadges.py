@@ -14,8 +14,8 @@ from typing import Any
 
 from flask import current_app, url_for
 
+from lms.certificates.lookup import verification_url
 from lms.certificates.models import Certificate
-from lms.certificates.operations import verification_url
 from lms.courses.models import Track
 
 CONTEXT = "https://w3id.org/openbadges/v2"

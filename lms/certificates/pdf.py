@@ -1,4 +1,7 @@
-"""The certificate as a PDF (WeasyPrint, from the same HTML/CSS template as the page) and its QR code (segno)."""
+"""The certificate as a PDF (WeasyPrint, from the same HTML/CSS template as the page) and its QR code (segno).
+
+A version's PDF is rendered the first time it is asked for, then stored with the version and served as stored.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,13 @@ from functools import lru_cache
 from pathlib import Path
 
 import segno
+import sqlalchemy as sa
 from flask import current_app, render_template
 
+from lms.certificates.lookup import verification_url
 from lms.certificates.models import Certificate, CertificateVersion
+from lms.clock import now_utc
+from lms.extensions import db
 
 STYLESHEET = "css/certificates.css"
 
@@ -36,3 +43,25 @@ def render_pdf(certificate: Certificate, version: CertificateVersion, url: str) 
     stylesheet = Path(current_app.static_folder or "") / STYLESHEET
     document = HTML(string=html, url_fetcher=data_only)
     return bytes(document.write_pdf(stylesheets=[CSS(filename=str(stylesheet))]))
+
+
+def certificate_pdf(certificate: Certificate) -> bytes:
+    """The current version's PDF: rendered the first time it is asked for, then kept and served as stored."""
+    version = certificate.current
+    stored = db.session.execute(
+        sa.select(CertificateVersion.pdf).where(CertificateVersion.id == version.id)
+    ).scalar_one_or_none()
+    if stored is not None:
+        return stored
+    rendered = render_pdf(certificate, version, verification_url(certificate))
+    # Only the first renderer stores its copy; a concurrent one serves what was stored first.
+    db.session.execute(
+        sa.update(CertificateVersion)
+        .where(CertificateVersion.id == version.id, CertificateVersion.pdf.is_(None))
+        .values(pdf=rendered, pdf_generated_at=now_utc())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return db.session.execute(
+        sa.select(CertificateVersion.pdf).where(CertificateVersion.id == version.id)
+    ).scalar_one()

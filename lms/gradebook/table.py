@@ -5,8 +5,6 @@ Reading only: nothing is finalized or committed here (an overdue quiz attempt sh
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,13 +15,13 @@ from lms.assignments.models import HANDED_IN, PENDING, STATE_LABELS, Assignment,
 from lms.certificates.models import Certificate, Status
 from lms.courses.models import Cohort, Enrollment, Track
 from lms.courses.progress import percent
+from lms.csv_export import render_csv_lines
 from lms.extensions import db
 from lms.gradebook import operations, queries
 from lms.quizzes.models import Attempt, Quiz
 from lms.quizzes.operations import QuizStatus, counting_attempt, is_overdue
 
 PAGE_SIZE = 50
-FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -233,12 +231,6 @@ def build_gradebook(track: Track, filters: Filters, now: datetime, page: int | N
 # ---- CSV -----------------------------------------------------------------------------------------------------
 
 
-def defuse(value: Any) -> str:
-    """A cell a spreadsheet will show as text: one starting like a formula gets a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def _date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value is not None else ""
 
@@ -283,11 +275,5 @@ def format_percent(value: float | None) -> str:
 
 
 def csv_lines(book: Gradebook) -> Iterator[str]:
-    """The table as CSV text, line by line, every cell defused."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for cells in [csv_header(book), *(csv_row(book, row) for row in book.rows)]:
-        writer.writerow([defuse(cell) for cell in cells])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+    """The table as CSV text, line by line, every cell defused (lms.csv_export)."""
+    yield from render_csv_lines([csv_header(book), *(csv_row(book, row) for row in book.rows)])

@@ -1,0 +1,120 @@
+"""Reading certificates: by code, by holder, with their history, for the staff list; the tracks to issue for.
+
+Nothing here writes. The canonical public URL of a certificate (verification_url) lives here too: every page,
+document and PDF that names a certificate links to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload, selectinload
+
+from lms.accounts.models import User
+from lms.certificates.codes import CodeError, format_code, parse_code
+from lms.certificates.models import Certificate, CertificateEvent, CertificateState
+from lms.courses.models import Track
+from lms.extensions import db
+
+
+def verification_url(certificate: Certificate | str) -> str:
+    """The one canonical URL of a certificate, from the configured public address (LMS_BASE_URL)."""
+    code = certificate if isinstance(certificate, str) else certificate.code
+    return f"{current_app.config['BASE_URL']}/verify/{format_code(code)}"
+
+
+def select_with_current() -> sa.Select[tuple[Certificate]]:
+    """Certificates with their current version and track loaded in the same statement."""
+    return sa.select(Certificate).options(joinedload(Certificate.current), joinedload(Certificate.track))
+
+
+@functools.cache
+def _by_code(with_holder: bool) -> sa.Select[tuple[Certificate]]:
+    # Built once: the public verify page runs this on every view, and building the statement costs more than
+    # running it (SQLAlchemy caches the compiled SQL, not the Python objects).
+    stmt = select_with_current().where(Certificate.code == sa.bindparam("code"))
+    return stmt.options(joinedload(Certificate.user)) if with_holder else stmt
+
+
+def find_certificate(code: str, *, with_holder: bool = False) -> Certificate | None:
+    """The certificate with this canonical code (its current version and track loaded), or None."""
+    return db.session.execute(_by_code(with_holder), {"code": code}).unique().scalar_one_or_none()
+
+
+def certificates_of(user: User) -> Sequence[Certificate]:
+    """A holder's certificates, newest first (one query)."""
+    stmt = (
+        select_with_current()
+        .where(Certificate.user_id == user.id)
+        .order_by(Certificate.created_at.desc(), Certificate.id.desc())
+    )
+    return db.session.execute(stmt).unique().scalars().all()
+
+
+def active_certificate(user_id: int, track_id: int) -> Certificate | None:
+    """The student's active certificate for the track (at most one: a partial unique index), or None."""
+    stmt = select_with_current().where(
+        Certificate.user_id == user_id,
+        Certificate.track_id == track_id,
+        Certificate.state == CertificateState.ACTIVE.value,
+    )
+    return db.session.execute(stmt).unique().scalar_one_or_none()
+
+
+def certificate_with_history(certificate_id: int) -> Certificate | None:
+    """A certificate with its holder, every version and every history entry (with who made it) loaded."""
+    stmt = (
+        select_with_current()
+        .options(
+            joinedload(Certificate.user),
+            selectinload(Certificate.versions),
+            selectinload(Certificate.events).joinedload(CertificateEvent.actor),
+        )
+        .where(Certificate.id == certificate_id)
+    )
+    return db.session.execute(stmt).unique().scalar_one_or_none()
+
+
+def list_certificates(query: str = "", limit: int = 100) -> Sequence[Certificate]:
+    """For staff: recent certificates, filtered by holder name, email or code (constant queries)."""
+    stmt = select_with_current().options(joinedload(Certificate.user)).join(Certificate.user)
+    query = query.strip()
+    if query:
+        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        conditions = [
+            User.email.like(pattern, escape="\\"),
+            sa.func.lower(User.full_name).like(pattern, escape="\\"),
+        ]
+        with contextlib.suppress(CodeError):
+            conditions.append(Certificate.code == parse_code(query).canonical)
+        stmt = stmt.where(sa.or_(*conditions))
+    stmt = stmt.order_by(Certificate.created_at.desc(), Certificate.id.desc()).limit(limit)
+    return db.session.execute(stmt).unique().scalars().all()
+
+
+def find_track(slug_or_title: str) -> Track | None:
+    """The track with this slug, or with this title in any case (for the command line)."""
+    text = slug_or_title.strip()
+    return (
+        db.session.execute(
+            sa.select(Track).where(sa.or_(Track.slug == text, sa.func.lower(Track.title) == text.lower()))
+        )
+        .scalars()
+        .first()
+    )
+
+
+def live_tracks() -> Sequence[Track]:
+    """The tracks not retired, in their menu order (what staff may issue a certificate for)."""
+    return (
+        db.session.execute(
+            sa.select(Track).where(Track.retired_at.is_(None)).order_by(Track.position, Track.title)
+        )
+        .scalars()
+        .all()
+    )
