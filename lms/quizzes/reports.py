@@ -1,0 +1,119 @@
+"""Where a student stands, for pages and other features: whether the attempt that counts passed (certificates), and
+each quiz with the student's standing (the track page, the dashboard panel, the gradebook)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from lms.clock import now_utc
+from lms.courses.models import Enrollment
+from lms.extensions import db
+from lms.quizzes.attempts import attempts_of, counting_attempt
+from lms.quizzes.deadlines import is_overdue
+from lms.quizzes.finishing import _score_saved, finalize_overdue
+from lms.quizzes.models import IN_PROGRESS, SUBMITTED, Attempt, Quiz
+
+
+def has_passed_quiz(user_id: int, quiz_slug: str) -> bool:
+    """Whether the attempt that counts (per the quiz's grading method) passed; used by certificates.
+
+    It only reads, so other features may call it inside their own transaction (an event handler, say). An attempt
+    whose time ran out but that nobody has finalized yet counts with the score its saved answers earn: the result
+    never waits for the student to come back, and finalizing it later (which emits progress_changed) agrees."""
+    quiz = db.session.execute(sa.select(Quiz).where(Quiz.slug == quiz_slug)).scalar_one_or_none()
+    if quiz is None:
+        return False
+    now = now_utc()
+    standing: list[tuple[int, float, bool]] = []
+    for attempt in attempts_of(user_id, quiz.id):
+        if attempt.state == SUBMITTED:
+            standing.append((attempt.number, attempt.percent or 0.0, bool(attempt.passed)))
+        elif is_overdue(attempt, now):
+            _, score = _score_saved(attempt)
+            standing.append((attempt.number, score.percent, score.passed))
+    if not standing:
+        return False
+    if quiz.grading == "last":
+        return max(standing)[2]
+    return max(standing, key=lambda s: (s[1], -s[0]))[2]
+
+
+@dataclass(frozen=True)
+class QuizStatus:
+    quiz: Quiz
+    attempts: int
+    in_progress_id: int | None
+    counting_percent: float | None
+    passed: bool
+
+    @property
+    def label(self) -> str:
+        if self.in_progress_id:
+            return "In progress"
+        if self.passed:
+            return "Passed"
+        if self.attempts:
+            return "Not passed yet"
+        return "Not started"
+
+
+def quiz_statuses(quizzes: list[Quiz], user_id: int | None) -> list[QuizStatus]:
+    """Each quiz with this user's standing, in two queries whatever the number of quizzes."""
+    by_quiz: dict[int, list[Attempt]] = {q.id: [] for q in quizzes}
+    if user_id is not None and quizzes:
+        finalize_overdue(user_id=user_id)
+        rows = db.session.execute(
+            sa.select(Attempt)
+            .where(Attempt.user_id == user_id, Attempt.quiz_id.in_(list(by_quiz)))
+            .order_by(Attempt.number)
+        ).scalars()
+        for attempt in rows:
+            by_quiz[attempt.quiz_id].append(attempt)
+    statuses = []
+    for quiz in quizzes:
+        attempts = by_quiz[quiz.id]
+        counting = counting_attempt(quiz.grading, attempts)
+        statuses.append(
+            QuizStatus(
+                quiz=quiz,
+                attempts=len(attempts),
+                in_progress_id=next((a.id for a in attempts if a.state == IN_PROGRESS), None),
+                counting_percent=counting.percent if counting else None,
+                passed=bool(counting and counting.passed),
+            )
+        )
+    return statuses
+
+
+def quizzes_for_track(track_id: int, user_id: int | None = None) -> list[QuizStatus]:
+    """The track's quizzes (module quizzes by module position, then the final exam), with the user's standing."""
+    from lms.courses.models import Module
+
+    quizzes = list(
+        db.session.execute(
+            sa.select(Quiz)
+            .outerjoin(Module, Module.id == Quiz.module_id)
+            .where(Quiz.track_id == track_id, Quiz.retired_at.is_(None))
+            .order_by(Quiz.kind.desc(), Module.position, Quiz.slug)
+        ).scalars()
+    )
+    return quiz_statuses(quizzes, user_id)
+
+
+def quizzes_for_student(user_id: int) -> list[QuizStatus]:
+    """Quizzes of every track the student is enrolled in."""
+    from lms.courses.models import Module, Track
+
+    quizzes = list(
+        db.session.execute(
+            sa.select(Quiz)
+            .join(Enrollment, sa.and_(Enrollment.track_id == Quiz.track_id, Enrollment.user_id == user_id))
+            .join(Track, Track.id == Quiz.track_id)
+            .outerjoin(Module, Module.id == Quiz.module_id)
+            .where(Enrollment.left_at.is_(None), Quiz.retired_at.is_(None))
+            .order_by(Track.position, Track.id, Quiz.kind.desc(), Module.position, Quiz.slug)
+        ).scalars()
+    )
+    return quiz_statuses(quizzes, user_id)

@@ -1,0 +1,184 @@
+"""Starting an attempt: whether a student may start one now, and with how much time (plan_attempt); starting it
+with its questions, their order and its deadline fixed (start_attempt)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from lms.accounts.models import User
+from lms.audit import record_event
+from lms.clock import now_utc
+from lms.courses.models import Enrollment
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.quizzes.attempts import attempts_of, current_version
+from lms.quizzes.deadlines import describe_duration
+from lms.quizzes.finishing import finalize_overdue
+from lms.quizzes.models import IN_PROGRESS, Attempt, Quiz, QuizOverride
+
+
+def _is_enrolled(user_id: int, track_id: int) -> bool:
+    return (
+        db.session.execute(
+            sa.select(Enrollment.id).where(
+                Enrollment.user_id == user_id, Enrollment.track_id == track_id, Enrollment.left_at.is_(None)
+            )
+        ).first()
+        is not None
+    )
+
+
+def _overrides(quiz_id: int, user_id: int) -> list[QuizOverride]:
+    return list(
+        db.session.execute(
+            sa.select(QuizOverride)
+            .where(QuizOverride.quiz_id == quiz_id, QuizOverride.user_id == user_id)
+            .order_by(QuizOverride.granted_at, QuizOverride.id)
+        ).scalars()
+    )
+
+
+@dataclass
+class AttemptPlan:
+    """What starting now would give this student, and whether it is allowed (with the reason if not)."""
+
+    allowed: bool
+    reason: str | None
+    seconds: int  # the time the attempt would have
+    base_seconds: int  # the quiz's limit
+    factor: float
+    cut_by_close: bool
+    closes_at: datetime | None
+    in_progress: Attempt | None
+    attempts: list[Attempt] = field(default_factory=list)
+    attempts_allowed: int = 0  # 0: unlimited
+    next_start_at: datetime | None = None
+
+    @property
+    def extended(self) -> bool:
+        return self.seconds > self.base_seconds
+
+    @property
+    def attempts_left(self) -> int | None:
+        if not self.attempts_allowed:
+            return None
+        return max(0, self.attempts_allowed - len(self.attempts))
+
+
+def plan_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> AttemptPlan:
+    now = now or now_utc()
+    finalize_overdue(now, quiz_id=quiz.id, user_id=user.id)
+    attempts = attempts_of(user.id, quiz.id)
+    overrides = _overrides(quiz.id, user.id)
+    extra_attempts = sum(1 for o in overrides if o.kind == "extra_attempt")
+    reopened = [o.until for o in overrides if o.kind == "reopen" and o.until is not None and o.until > now]
+    opens_at, closes_at = quiz.opens_at, quiz.closes_at
+    if reopened:
+        opens_at, closes_at = None, max(reopened)
+
+    factor = float(user.accommodation_factor or 1.0)
+    natural = round(quiz.time_limit_seconds * factor)
+    seconds, cut = natural, False
+    if closes_at is not None and now + timedelta(seconds=natural) > closes_at:
+        seconds, cut = max(0, int((closes_at - now).total_seconds())), True
+    allowed_total = quiz.attempts_allowed + extra_attempts if quiz.attempts_allowed else 0
+    plan = AttemptPlan(
+        allowed=False,
+        reason=None,
+        seconds=seconds,
+        base_seconds=quiz.time_limit_seconds,
+        factor=factor,
+        cut_by_close=cut,
+        closes_at=closes_at,
+        in_progress=next((a for a in attempts if a.state == IN_PROGRESS), None),
+        attempts=attempts,
+        attempts_allowed=allowed_total,
+    )
+    last_done = max((a.submitted_at for a in attempts if a.submitted_at), default=None)
+    if plan.in_progress is not None:
+        plan.allowed = True
+    elif not _is_enrolled(user.id, quiz.track_id):
+        plan.reason = "Enrol in this quiz's track to take it."
+    elif opens_at is not None and now < opens_at:
+        plan.reason = f"This quiz opens on {opens_at:%Y-%m-%d at %H:%M} UTC."
+    elif closes_at is not None and now >= closes_at:
+        plan.reason = "This quiz is closed."
+    elif allowed_total and len(attempts) >= allowed_total:
+        plan.reason = (
+            f"You have used all {allowed_total} attempt{'s' if allowed_total != 1 else ''} at this quiz."
+        )
+    elif last_done and now < last_done + timedelta(seconds=quiz.delay_between_attempts_seconds):
+        plan.next_start_at = last_done + timedelta(seconds=quiz.delay_between_attempts_seconds)
+        wait = describe_duration((plan.next_start_at - now).total_seconds())
+        plan.reason = (
+            f"You can start your next attempt on {plan.next_start_at:%Y-%m-%d at %H:%M} UTC (in {wait})."
+        )
+    elif seconds < 1:
+        plan.reason = "This quiz is closing: there is no time left for an attempt."
+    else:
+        plan.allowed = True
+    return plan
+
+
+def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt:
+    """Start an attempt, or return the one in progress: the questions, their order and the deadline fixed here."""
+    now = now or now_utc()
+    plan = plan_attempt(user, quiz, now)
+    if plan.in_progress is not None:
+        return plan.in_progress
+    if not plan.allowed:
+        raise DomainError(plan.reason or "You cannot start this quiz now.")
+    version = current_version(quiz)
+    rng = secrets.SystemRandom()
+    pool = list(version.questions)
+    drawn = rng.sample(pool, quiz.draw) if quiz.draw < len(pool) else pool
+    if quiz.shuffle_questions:
+        rng.shuffle(drawn)
+    else:
+        order = {q["id"]: i for i, q in enumerate(pool)}
+        drawn.sort(key=lambda q: order[q["id"]])
+    layout = []
+    for question in drawn:
+        choice_ids = [c["id"] for c in question.get("choices", [])]
+        if quiz.shuffle_choices:
+            rng.shuffle(choice_ids)
+        layout.append({"question": question["id"], "choices": choice_ids})
+    attempt = Attempt(
+        quiz_id=quiz.id,
+        quiz_version_id=version.id,
+        user_id=user.id,
+        number=len(plan.attempts) + 1,
+        state=IN_PROGRESS,
+        started_at=now,
+        time_limit_seconds=quiz.time_limit_seconds,
+        accommodation_factor=plan.factor,
+        cut_by_close=plan.cut_by_close,
+        deadline=now + timedelta(seconds=plan.seconds),
+        on_expiry=quiz.on_expiry,
+        grace_seconds=quiz.grace_seconds,
+        layout=layout,
+    )
+    db.session.add(attempt)
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        # Another tab started one at the same moment: resume that one.
+        db.session.rollback()
+        existing = db.session.execute(
+            sa.select(Attempt).where(
+                Attempt.user_id == user.id, Attempt.quiz_id == quiz.id, Attempt.state == IN_PROGRESS
+            )
+        ).scalar_one_or_none()
+        if existing is None:
+            raise DomainError("Another attempt was started at the same moment. Reload the page.") from None
+        return existing
+    record_event(
+        user.id, "quiz.attempt_started", "quiz_attempt", attempt.id,
+        quiz=quiz.slug, version=version.number, deadline=attempt.deadline.isoformat(), factor=plan.factor,
+    )  # fmt: skip
+    db.session.commit()
+    return attempt
