@@ -9,6 +9,11 @@ from pathlib import Path
 from typing import Any
 
 PRODUCTION = "production"
+# Where `flask run` listens unless told otherwise (FLASK_RUN_HOST, FLASK_RUN_PORT), and so the development links.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+DEFAULT_BASE_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]"})  # noqa: S104 (recognised here, never bound to)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -49,6 +54,26 @@ def _dev_secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def _base_url(production: bool) -> str:
+    """The public address printed in links (certificates, QR codes, Open Badges ids): LMS_BASE_URL when set.
+
+    In development the default is where the dev server listens: `flask run` takes its host and port from
+    FLASK_RUN_HOST and FLASK_RUN_PORT (`make run HOST=... PORT=...` sets them), and so do the links, so the two
+    cannot disagree. Production ignores them: its address is the one configured (gunicorn's bind is not it)."""
+    configured = os.environ.get("LMS_BASE_URL", "").strip()
+    if configured:
+        return configured.rstrip("/")
+    if production:
+        return DEFAULT_BASE_URL
+    host = os.environ.get("FLASK_RUN_HOST", "").strip() or DEFAULT_HOST
+    port = _env_int("FLASK_RUN_PORT", DEFAULT_PORT)
+    if host in WILDCARD_HOSTS:  # listening everywhere: this machine's own address reaches it
+        host = DEFAULT_HOST
+    if ":" in host:  # an IPv6 address is bracketed in a URL
+        host = f"[{host.strip('[]')}]"
+    return f"http://{host}:{port}"
+
+
 def load_config(instance_path: Path) -> dict[str, Any]:
     """Read every LMS_* setting; fail loudly on what production must not default."""
     env = os.environ.get("LMS_ENV", "development").strip().lower()
@@ -69,12 +94,16 @@ def load_config(instance_path: Path) -> dict[str, Any]:
     return {
         "ENV_NAME": env,
         "SECRET_KEY": secret,
+        # The keys that sign Open Badges 3.0 credentials (lms.certificates.keys): a keyring file, or the keys
+        # themselves; production refuses to start with neither, development makes instance/signing_keys once.
+        "SIGNING_KEY_FILE": os.environ.get("LMS_SIGNING_KEY_FILE", "").strip(),
+        "SIGNING_KEY": os.environ.get("LMS_SIGNING_KEY", "").strip(),
         "SQLALCHEMY_DATABASE_URI": database_url,
         # No ping on every checkout (a round trip per request): lms.web pings only connections that sat idle.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_recycle": 3600},
         "DATABASE_IDLE_PING_SECONDS": _env_int("LMS_DATABASE_IDLE_PING_SECONDS", 10),
         "UPLOAD_DIR": upload_dir,
-        "BASE_URL": os.environ.get("LMS_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "BASE_URL": _base_url(production),
         "ORGANIZATION_NAME": os.environ.get("LMS_ORGANIZATION_NAME", "Social Media Academy"),
         "MAX_CONTENT_LENGTH": _env_int("LMS_MAX_UPLOAD_MB", 25) * 1024 * 1024 + 64 * 1024,
         "PASSWORD_HASH_METHOD": os.environ.get("LMS_PASSWORD_HASH_METHOD", "scrypt"),

@@ -3,6 +3,7 @@
 from lms.accounts.models import User
 from lms.assignments import models as assignments_models
 from lms.audit import AuditEvent
+from lms.certificates import credential_models
 from lms.certificates import models as certificates_models
 from lms.courses.models import Enrollment, Lesson, LessonCompletion, Module, Track
 from lms.quizzes import models as quizzes_models
@@ -17,5 +18,6 @@ __all__ = [
     "User",
     "assignments_models",
     "certificates_models",
+    "credential_models",
     "quizzes_models",
 ]

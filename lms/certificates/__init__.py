@@ -32,6 +32,7 @@ def register(app: Flask) -> None:
     from lms import events
     from lms.certificates import operations
     from lms.certificates.cli import issue_certificate_command, revoke_certificate_command
+    from lms.certificates.credential_views import install_credentials  # adds the credential routes to bp
     from lms.certificates.tally import install_tally
     from lms.certificates.views import bp
     from lms.cli import lms_cli
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
     from lms.page_cache import install_page_cache
 
     app.register_blueprint(bp)
+    install_credentials(app)
     install_tally(app)
     install_page_cache(app, "verify", VERIFY_PAGES_KEPT)
     register_panel(Panel("certificates", "certificates/_panel.html", _dashboard_panel, order=40))

@@ -1,0 +1,105 @@
+"""Where machines find our Open Badges 3.0 credentials: each certificate's signed credential, the issuer's DID
+document, and the signed status lists. Routes on the certificates blueprint; `install_credentials` adds the rest."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, redirect, request, url_for
+from flask.globals import request_ctx
+
+from lms.accounts.access import public
+from lms.certificates import operations
+from lms.certificates.codes import CodeError, parse_code
+from lms.certificates.credential_models import StatusPurpose
+from lms.certificates.credentials import MEDIA_TYPE, credential_json
+from lms.certificates.credentials_did import address_path, did_document
+from lms.certificates.status_list import list_exists, status_list_json
+from lms.certificates.views import bp
+from lms.extensions import limiter, login_manager
+
+DID_MEDIA_TYPE = "application/did+ld+json"
+
+
+def _same_for_everyone() -> None:
+    """These documents depend on the URL alone: never load the user, never touch the session."""
+    g._login_user = login_manager.anonymous_user()
+    request_ctx.flashes = []
+
+
+def _verify_limit() -> str:
+    return str(current_app.config["CERTIFICATE_VERIFY_LIMIT"])
+
+
+def _not_found(message: str) -> Response:
+    response = jsonify({"error": "Not found", "message": message, "status": 404})
+    response.status_code = 404
+    return response
+
+
+def _document(text: str, mimetype: str) -> Response:
+    """A stored document as it was stored, with an ETag so that a verifier may ask again cheaply."""
+    response = Response(text, mimetype=mimetype)
+    response.headers["Cache-Control"] = "no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.route("/verify/<code>/credential.json")
+@public
+@limiter.shared_limit(_verify_limit, scope="certificate-verify")
+def verifiable_credential(code: str) -> Any:
+    """The certificate's current version as a signed Open Badges 3.0 credential (revoked ones too: their status
+    list says so)."""
+    _same_for_everyone()
+    try:
+        parsed = parse_code(code)
+    except CodeError:
+        return _not_found("This is not a certificate code.")
+    if code != parsed.display:
+        return redirect(url_for("certificates.verifiable_credential", code=parsed.display), 301)
+    certificate = operations.find_certificate(parsed.canonical, with_holder=True)
+    if certificate is None:
+        return _not_found("No certificate has this code.")
+    return _document(credential_json(certificate), MEDIA_TYPE)
+
+
+@bp.route("/.well-known/did.json")
+@public
+def issuer_did_document() -> Any:
+    """The issuer's DID document (did:web) for an address without a path."""
+    _same_for_everyone()
+    if address_path(str(current_app.config["BASE_URL"])):
+        return _not_found("This issuer's DID document is at <path>/did.json.")
+    return _document(json.dumps(did_document(), indent=2), DID_MEDIA_TYPE)
+
+
+@bp.route("/did.json")
+@public
+def issuer_did_document_at_path() -> Any:
+    """The issuer's DID document when the public address has a path (did:web:host:path resolves here)."""
+    _same_for_everyone()
+    if not address_path(str(current_app.config["BASE_URL"])):
+        return _not_found("This issuer's DID document is at /.well-known/did.json.")
+    return _document(json.dumps(did_document(), indent=2), DID_MEDIA_TYPE)
+
+
+@bp.route("/credentials/status/<purpose>/<int:number>")
+@public
+def credential_status_list(purpose: str, number: int) -> Any:
+    """A signed BitstringStatusListCredential, as the certificates stand now."""
+    _same_for_everyone()
+    if purpose not in {p.value for p in StatusPurpose} or not list_exists(StatusPurpose(purpose), number):
+        return _not_found("No status list has this address.")
+    return _document(status_list_json(StatusPurpose(purpose), number), MEDIA_TYPE)
+
+
+def install_credentials(app: Flask) -> None:
+    """Refuse to start without signing keys (made once in development), and add `lms rotate-signing-key`."""
+    from lms.certificates.credentials_cli import rotate_signing_key_command
+    from lms.certificates.keys import ensure_signing_keys
+    from lms.cli import lms_cli
+
+    ensure_signing_keys(app)
+    lms_cli.add_command(rotate_signing_key_command)
