@@ -128,6 +128,19 @@ def single_write() -> Iterator[sa.Connection]:
             yield connection
 
 
+def begin_write_on_sqlite(session: Any) -> None:
+    """Take SQLite's database write lock now (BEGIN IMMEDIATE), before reading the rows a change depends on.
+
+    SQLite has no row locks, so this stands in for the FOR UPDATE that the same code's SELECT takes on PostgreSQL
+    (where this does nothing). It does nothing either when the connection is already in a transaction: the lock
+    (or the right to take it) was settled when that transaction began."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    driver = session.connection().connection.driver_connection
+    if not driver.in_transaction:
+        session.execute(sa.text("BEGIN IMMEDIATE"))
+
+
 def labelled_columns(model: type, names: Sequence[str]) -> list[sa.ColumnElement[Any]]:
     """The table columns of `model` named `names`, labelled "<table>_<column>", for Core statements that read
     several tables' columns of the same name into rows."""

@@ -67,6 +67,7 @@ def test_upload_submit_grade_release_and_read_the_feedback(page, make_user):
     ]:
         group = page.get_by_role("group", name=re.compile(title))
         group.get_by_label(re.compile(f"^{level}")).check()
+        group.get_by_text("Comment", exact=True).click()  # comments fold away until opened
         page.get_by_label(f"Comment on {title}").fill(f"Feedback on {title.lower()}: well done.")
     page.get_by_label("Overall feedback").fill("A coherent handbook.")
     page.get_by_label("Pass", exact=True).check()

@@ -28,7 +28,7 @@ def test_the_real_tracks_define_valid_assignments(app):
     found = content.parsed["assignments"]
     handbook = found["social-media-strategist"]
     playbook = found["social-media-manager"]
-    assert (handbook.slug, len(handbook.criteria), handbook.blind_marking) == ("handbook", 11, False)
+    assert (handbook.slug, len(handbook.criteria), handbook.blind_marking) == ("handbook", 11, True)
     assert [c.title for c in handbook.criteria][:3] == [
         "Goal and purpose",
         "Market research",
@@ -81,7 +81,7 @@ ROI_BLOCK_START = '[[assignment.criteria]]\nslug = "roi"'
         ),
         ("max_size_mb = 25", "max_size_mb = 500", "the site accepts at most 25 MB per upload"),
         ("pass_percent = 60", "pass_percent = 160", "pass_percent must be a whole number from 0 to 100"),
-        ("blind_marking = false", 'blind_marking = "no"', "blind_marking must be true or false"),
+        ("blind_marking = true", 'blind_marking = "yes"', "blind_marking must be true or false"),
         ('brief = "assignment.md"', 'brief = "missing.md"', "the brief file 'missing.md' does not exist"),
         (
             'brief = "assignment.md"',

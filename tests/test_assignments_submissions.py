@@ -60,7 +60,6 @@ def stored_files(app) -> list[Path]:
         (samples.odt, "handbook.odt", "odt"),
         (samples.markdown, "handbook.md", "md"),
         (samples.text, "handbook.txt", "txt"),
-        (samples.pdf, "named-wrongly.txt", "pdf"),  # the content decides, not the name
     ],
 )
 def test_each_accepted_format_is_kept_as_a_draft_with_size_hash_and_type(
@@ -91,8 +90,9 @@ def test_each_accepted_format_is_kept_as_a_draft_with_size_hash_and_type(
         (samples.html, "handbook.pdf", "a web page (HTML or XML)"),
         (lambda: b"", "handbook.pdf", "The file is empty."),
         (samples.plain_zip, "handbook.docx", "a ZIP archive, not a document"),
+        (samples.pdf, "named-wrongly.txt", "This file is a PDF, not plain text"),  # name and content disagree
     ],
-    ids=["renamed-exe", "renamed-elf", "html-named-pdf", "empty", "zip-named-docx"],
+    ids=["renamed-exe", "renamed-elf", "html-named-pdf", "empty", "zip-named-docx", "pdf-named-txt"],
 )
 def test_refused_uploads_are_explained_beside_the_field_and_leave_nothing(
     app, client, course, make, name, message

@@ -11,7 +11,7 @@ from lms.accounts.models import Role, User
 
 def register(app: Flask) -> None:
     """Add this feature's blueprint, content loader, dashboard panel, menu entry and template filters."""
-    from lms.assignments import loader, operations
+    from lms.assignments import bulk_views, desk_views, loader, operations  # noqa: F401 (their routes join bp)
     from lms.assignments.views import bp
     from lms.content import register_content_kind
     from lms.dashboard import Panel, register_panel

@@ -1,4 +1,5 @@
-"""The staff download: every student's latest handed-in version of an assignment, in one zip file."""
+"""The staff download: every student's latest handed-in version of an assignment, in one zip file, one folder per
+student (named by the submission number alone under blind marking). bulk_feedback reads these folder names back."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ import sqlalchemy as sa
 
 from lms.accounts.models import User
 from lms.assignments import filetypes, storage
-from lms.assignments.grading import grader_sees_name
+from lms.assignments.anonymity import (
+    anonymous_file_name,
+    anonymous_label,
+    hides_in_list,
+    students_with_pending_versions,
+)
 from lms.assignments.models import HANDED_IN, Assignment, Submission, SubmissionState
 from lms.extensions import db
 
@@ -39,26 +45,27 @@ def build_submissions_zip(assignment: Assignment) -> Path:
     ).all()
     partial_dir = storage.upload_dir() / "partial"
     partial_dir.mkdir(parents=True, exist_ok=True)
+    pending = students_with_pending_versions(assignment.id) if assignment.blind_marking else set()
     fd, name = tempfile.mkstemp(dir=partial_dir, prefix="download-", suffix=".zip")
     path = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
-            _write_zip(out, rows)
+            _write_zip(out, assignment, rows, pending)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return path
 
 
-def _write_zip(out: IO[bytes], rows: Any) -> None:
+def _write_zip(out: IO[bytes], assignment: Assignment, rows: Any, pending: set[int]) -> None:
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for submission, user in rows:
-            if grader_sees_name(submission):
+            if not hides_in_list(assignment, submission, pending):
                 folder = filetypes.safe_display_name(f"{user.full_name} - submission {submission.id}")
                 name = filetypes.download_name(submission.original_name, submission.detected_type)
             else:
-                folder = f"submission {submission.id}"
-                name = f"submission-{submission.id}.{filetypes.EXTENSIONS[submission.detected_type]}"
+                folder = anonymous_label(submission.id).lower()
+                name = anonymous_file_name(submission.id, submission.detected_type)
             info = zipfile.ZipInfo(f"{folder}/{name}", date_time=submission.submitted_at.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
             with (

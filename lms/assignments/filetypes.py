@@ -1,4 +1,5 @@
-"""What an uploaded file really is, decided from its bytes (never its name), and safe names to show for it."""
+"""What an uploaded file really is, decided from its bytes, whether its name says the same, and safe names to show
+for it."""
 
 from __future__ import annotations
 
@@ -36,6 +37,45 @@ ACCEPT = {
     "md": ".md,.markdown,text/markdown",
     "txt": ".txt,text/plain",
 }
+
+# What each type is called in a sentence ("This file is plain text, not a PDF.").
+AS_NOUN = {
+    "pdf": "a PDF",
+    "docx": "a Word document (DOCX)",
+    "pptx": "a PowerPoint presentation (PPTX)",
+    "odt": "an OpenDocument text (ODT)",
+    "md": "Markdown text",
+    "txt": "plain text",
+}
+# The type a file name's extension claims. Markdown and plain text are both text: between them the name decides.
+CLAIMED_BY_EXTENSION = {
+    "pdf": "pdf",
+    "docx": "docx",
+    "pptx": "pptx",
+    "odt": "odt",
+    "md": "md",
+    "markdown": "md",
+    "txt": "txt",
+    "text": "txt",
+}
+# Extensions of files we never accept, so a document named like one is refused as a contradiction too.
+OTHER_EXTENSIONS = {
+    "doc": "an old Word document (.doc)",
+    "ppt": "an old PowerPoint file (.ppt)",
+    "rtf": "an RTF document",
+    "html": "a web page",
+    "htm": "a web page",
+    "xls": "a spreadsheet",
+    "xlsx": "a spreadsheet",
+    "ods": "a spreadsheet",
+    "zip": "a ZIP archive",
+    "png": "a PNG image",
+    "jpg": "a JPEG image",
+    "jpeg": "a JPEG image",
+    "gif": "a GIF image",
+    "exe": "a program",
+}
+TEXT_TYPES = frozenset({"md", "txt"})
 
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
 CHUNK = 1024 * 1024
@@ -99,7 +139,27 @@ def detect_type(path: Path) -> str:
         raise UnsupportedFile(
             f"This file is a web page (HTML or XML), whatever its name says. {accepted_sentence()}"
         )
-    return _text_type(path, head)
+    # Equivalent mutant (head replaced by None): _text_type reads the file again and never looks at head.
+    return _text_type(path, head)  # pragma: no mutate
+
+
+def check_name(filename: str | None, detected: str) -> str:
+    """The type to keep for a file whose content is `detected`: refused (UnsupportedFile) when the name's extension
+    says it is something else ("This file is plain text, not a PDF"). A name without a known extension claims
+    nothing; between Markdown and plain text, which are the same bytes, the name decides."""
+    stem, dot, extension = safe_display_name(filename).rpartition(".")
+    extension = extension.lower() if dot and stem else ""
+    claimed = CLAIMED_BY_EXTENSION.get(extension)
+    if claimed is None and extension not in OTHER_EXTENSIONS:
+        return detected
+    if claimed == detected or (claimed in TEXT_TYPES and detected in TEXT_TYPES):
+        return claimed or detected
+    what = AS_NOUN[claimed] if claimed else OTHER_EXTENSIONS[extension]
+    raise UnsupportedFile(
+        f"This file is {AS_NOUN[detected]}, not {what}, whatever its name says. Upload the real "
+        f"{LABELS[claimed] if claimed else 'document'} file, or give this one a name that ends in "
+        f".{EXTENSIONS[detected]}."
+    )
 
 
 def accepted_sentence(formats: list[str] | tuple[str, ...] | None = None) -> str:
@@ -138,7 +198,8 @@ def _office_type(path: Path) -> str:
 
 def _text_type(path: Path, head: bytes) -> str:
     """UTF-8 text without control characters is Markdown (when it uses Markdown) or plain text."""
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    # Equivalent mutants: errors=None is strict too, and codec names ignore case ("UTF-8").
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")  # pragma: no mutate
     sample = ""
     try:
         with path.open("rb") as fh:

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateTimeLocalField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -20,6 +20,29 @@ class UploadForm(FlaskForm):
         validators=[FileRequired("Choose the file to upload.")],
         description="PDF, Word (DOCX), PowerPoint (PPTX), OpenDocument (ODT), Markdown or plain text.",
     )
+
+
+class FeedbackFileForm(FlaskForm):
+    file = FileField(
+        "Feedback file",
+        validators=[FileRequired("Choose the feedback file to attach.")],
+        description="An annotated copy of the work, or notes: PDF, Word, PowerPoint, OpenDocument, Markdown or "
+        "text. The student can download it once the grade is released.",
+    )
+
+
+class FeedbackZipForm(FlaskForm):
+    file = FileField(
+        "Zip of feedback files",
+        validators=[FileRequired("Choose the zip file to upload.")],
+        description="The submissions zip, with one feedback file added to each student's folder.",
+    )
+
+
+class ConfirmZipForm(FlaskForm):
+    """The token naming the uploaded zip, sent back to confirm what the review showed."""
+
+    token = HiddenField(validators=[InputRequired()])
 
 
 class SubmitForm(FlaskForm):

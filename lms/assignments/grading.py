@@ -1,4 +1,5 @@
-"""Staff grade a handed-in version with the rubric, then release the grade; blind marking hides the student."""
+"""Staff grade a handed-in version with the rubric, then release the grade. Each grade keeps the rubric it was
+given against; each change runs under the submission's row lock (lookups.lock_submission)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from lms.accounts.models import User
+from lms.assignments.lookups import lock_submission
 from lms.assignments.models import (
     GRADABLE,
     RELEASED_STATES,
@@ -16,6 +18,7 @@ from lms.assignments.models import (
     Submission,
     SubmissionState,
 )
+from lms.assignments.rubric import rubric_drift, snapshot_rubric
 from lms.audit import record_event
 from lms.errors import DomainError
 from lms.events import GradeReleased, ProgressChanged, emit
@@ -47,7 +50,9 @@ def save_grade(
     decision: str | None,
     now: datetime,
 ) -> Grade:
-    """Save the grader's work (a draft until released); every change is kept with the old and new values."""
+    """Save the grader's work (a draft until released) against the rubric as it is now; every change is kept
+    with the old and new values."""
+    submission = lock_submission(submission.id)
     state = submission.state_enum
     if state in RELEASED_STATES:
         raise DomainError("This grade is released. It can change only through an accepted regrade request.")
@@ -108,6 +113,7 @@ def save_grade(
     grade.max_points = sum(c.max_points for c in assignment.active_criteria)
     grade.complete = complete
     grade.meets_pass_rule = meets
+    grade.rubric = snapshot_rubric(assignment)
     grade.grader_id = grader.id
     grade.saved_at = now
     submission.state = (SubmissionState.GRADED if complete else SubmissionState.IN_GRADING).value
@@ -130,7 +136,12 @@ def save_grade(
 
 
 def release_grade(grader: User, submission: Submission, now: datetime) -> Grade:
-    """Show the finished grade to the student: passed, or returned for revision (they may then resubmit)."""
+    """Show the finished grade to the student: passed, or returned for revision (they may then resubmit).
+
+    Refused when the rubric gained (or lost) a criterion since the grade was saved: the grade would not say how
+    the work meets the rubric the student reads. Under the row lock, so two graders releasing at once give one
+    release: the second is told it is already released."""
+    submission = lock_submission(submission.id)
     grade = submission.grade
     if submission.state_enum in RELEASED_STATES:
         raise DomainError("This grade is already released.")
@@ -138,6 +149,9 @@ def release_grade(grader: User, submission: Submission, now: datetime) -> Grade:
         raise DomainError(
             "Finish the grade first: choose a level for every criterion and a decision, then save."
         )
+    drift = rubric_drift(grade, submission.assignment)
+    if drift.blocks_release:
+        raise DomainError(drift.refusal())
     passed = grade.decision == "pass"
     grade.released_at = now
     grade.released_by_id = grader.id
@@ -179,15 +193,3 @@ def release_grade(grader: User, submission: Submission, now: datetime) -> Grade:
         emit(ProgressChanged(user_id=submission.user_id, track_id=track_id))
     db.session.commit()
     return grade
-
-
-def grader_sees_name(submission: Submission) -> bool:
-    """Blind marking: until the grade is released, graders see the submission number, not the student."""
-    return not submission.assignment.blind_marking or submission.is_released
-
-
-def submission_label(submission: Submission) -> str:
-    """How a grader sees the version named: the student's name, or its number under blind marking."""
-    if grader_sees_name(submission):
-        return submission.user.full_name
-    return f"Submission {submission.id}"

@@ -1,4 +1,5 @@
-"""Finding the rows the pages and operations work on; a missing (or hidden) one is NotFound, a 404 on a page."""
+"""Finding the rows the pages and operations work on; a missing (or hidden) one is NotFound, a 404 on a page.
+Operations that change a submission, its grade or a regrade read them here under a row lock."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from lms.assignments.models import (
     SubmissionState,
 )
 from lms.courses.models import Track
+from lms.database import begin_write_on_sqlite
 from lms.errors import NotFound
 from lms.extensions import db
 
@@ -77,6 +79,49 @@ def submissions_of(user_id: int, assignment_id: int) -> list[Submission]:
             .where(Submission.user_id == user_id, Submission.assignment_id == assignment_id)
             .options(selectinload(Submission.grade))
             .order_by(Submission.uploaded_at.desc(), Submission.id.desc())
+        ).scalars()
+    )
+
+
+def lock_submission(submission_id: int) -> Submission:
+    """The submission read again with its grade, its row locked until the transaction ends (FOR UPDATE on
+    PostgreSQL, the database's write lock on SQLite). Every grading, release, regrade and feedback change takes
+    this lock first, so two people acting on one submission at once go one after the other, and the second
+    decides on what the first committed."""
+    begin_write_on_sqlite(db.session)
+    submission = db.session.execute(
+        sa.select(Submission)
+        .where(Submission.id == submission_id)
+        .with_for_update(of=Submission)
+        .options(selectinload(Submission.grade).selectinload(Grade.scores))
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    return require_found(submission, "submission")
+
+
+def lock_regrade_request(request_id: int) -> RegradeRequest:
+    """The regrade request read again, its row locked (take its submission's lock first: lock_submission)."""
+    request = db.session.execute(
+        sa.select(RegradeRequest)
+        .where(RegradeRequest.id == request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    return require_found(request, "regrade request")
+
+
+def lock_submissions_of(user_id: int, assignment_id: int) -> list[Submission]:
+    """submissions_of(), every row locked (as lock_submission): an upload or a submit decides on what is there
+    once any other upload or submit of the same student has committed."""
+    begin_write_on_sqlite(db.session)
+    return list(
+        db.session.execute(
+            sa.select(Submission)
+            .where(Submission.user_id == user_id, Submission.assignment_id == assignment_id)
+            .with_for_update(of=Submission)
+            .options(selectinload(Submission.grade))
+            .order_by(Submission.uploaded_at.desc(), Submission.id.desc())
+            .execution_options(populate_existing=True)
         ).scalars()
     )
 

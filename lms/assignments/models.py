@@ -1,4 +1,5 @@
-"""Assignments (loaded from track.toml), their rubrics, uploaded versions, grades, regrades and extensions."""
+"""Assignments (loaded from track.toml), their rubrics, uploaded versions, grades (with the rubric they were given
+against and the feedback files attached), regrades and extensions."""
 
 from __future__ import annotations
 
@@ -262,6 +263,9 @@ class Grade(db.Model):
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     released_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     release_count: Mapped[int] = mapped_column(default=0)
+    # The rubric this grade was given against, as at its last save: each criterion with its levels and points
+    # (lms.assignments.rubric). What the student reads comes from here, so a later rubric edit changes nothing.
+    rubric: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
     submission: Mapped[Submission] = relationship(back_populates="grade")
     scores: Mapped[list[CriterionScore]] = relationship(back_populates="grade", cascade="all, delete-orphan")
@@ -294,6 +298,7 @@ class Grade(db.Model):
             "decision": self.decision,
             "points": self.points,
             "max_points": self.max_points,
+            "rubric_version": (self.rubric or {}).get("assignment_version"),
         }
 
 
@@ -333,6 +338,36 @@ class GradeChange(db.Model):
     changed_by: Mapped[User | None] = relationship()
 
     __table_args__ = (sa.CheckConstraint("action IN ('saved', 'released', 'reopened')", name="action_known"),)
+
+
+class FeedbackFile(db.Model):
+    """A file a grader attached to the feedback (an annotated PDF, say). Never changed or deleted: attaching
+    another makes the next version, and the newest is the one the student downloads once the grade is released."""
+
+    __tablename__ = "assignment_feedback_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grade_id: Mapped[int] = mapped_column(sa.ForeignKey("assignment_grades.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("assignment_submissions.id"), index=True)
+    version: Mapped[int]  # 1, 2, 3 ... per grade
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    detected_type: Mapped[str] = mapped_column(sa.String(10))
+    source: Mapped[str] = mapped_column(sa.String(10), default="page")  # "page" | "zip" (bulk upload)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    uploaded_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("grade_id", "version"),
+        sa.CheckConstraint(_in("detected_type", FILE_TYPES), name="type_known"),
+        sa.CheckConstraint("source IN ('page', 'zip')", name="source_known"),
+        sa.CheckConstraint("size_bytes > 0", name="not_empty"),
+        sa.CheckConstraint("version > 0", name="version_positive"),
+    )
 
 
 class RegradeState(enum.StrEnum):

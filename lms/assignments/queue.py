@@ -1,13 +1,16 @@
-"""Reads for the pages: the staff grading queue and its filters, a version's grading history, the dashboards."""
+"""Reads for the pages: the staff grading queue and its filters, where a version stands in it (previous, next,
+"4 of 17"), a version's grading history, the dashboards."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
 from lms.accounts.models import User
+from lms.assignments.anonymity import name_hidden_clause
 from lms.assignments.deadlines import enrollment_deadlines
 from lms.assignments.models import (
     HANDED_IN,
@@ -36,6 +39,30 @@ QUEUE_FILTERS = {
 }
 
 
+@dataclass(frozen=True)
+class QueueFilters:
+    """The queue's filters, as its page and the grading desk's previous / next links carry them."""
+
+    track: str = ""
+    state: str = "todo"
+    late: str = ""
+
+    @classmethod
+    def of(cls, args: Any) -> QueueFilters:
+        """From a request's query string; anything unknown is the default."""
+        state = args.get("state", "todo")
+        late = args.get("late", "")
+        return cls(
+            track=args.get("track", "") or "",
+            state=state if state in QUEUE_FILTERS else "todo",
+            late=late if late in {"yes", "no"} else "",
+        )
+
+    def as_args(self) -> dict[str, str]:
+        """The filters for a link's query string (empty ones left out)."""
+        return {k: v for k, v in (("track", self.track), ("state", self.state), ("late", self.late)) if v}
+
+
 def queue_statement(track_slug: str = "", state: str = "todo", late: str = "") -> sa.Select[Any]:
     """Handed-in versions for the grading queue, oldest first, with everything the list shows in one query."""
     open_regrade = (
@@ -45,7 +72,14 @@ def queue_statement(track_slug: str = "", state: str = "todo", late: str = "") -
     )
     student = aliased(User)
     stmt = (
-        sa.select(Submission, Assignment, Track, student, open_regrade.label("regrade_open"))
+        sa.select(
+            Submission,
+            Assignment,
+            Track,
+            student,
+            open_regrade.label("regrade_open"),
+            name_hidden_clause().label("name_hidden"),
+        )
         .join(Assignment, Assignment.id == Submission.assignment_id)
         .join(Track, Track.id == Assignment.track_id)
         .join(student, student.id == Submission.user_id)
@@ -77,6 +111,47 @@ def queue_page(
     ).scalar_one()
     rows = db.session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
     return list(rows), total
+
+
+@dataclass(frozen=True)
+class QueuePosition:
+    """Where a version stands in the queue's current filter: its place (None when the filter leaves it out),
+    how many the filter matches, and its neighbours in the queue's order."""
+
+    index: int | None
+    total: int
+    previous_id: int | None
+    next_id: int | None
+
+
+def queue_position(filters: QueueFilters, submission: Submission) -> QueuePosition:
+    """The grading desk's "4 of 17" and its previous / next links (one query). The neighbours are found by the
+    queue's order (handed in, then number), so "next" still works once saving moved this version out of the
+    filter."""
+    listed = (
+        queue_statement(filters.track, filters.state, filters.late)
+        .with_only_columns(Submission.id, Submission.submitted_at)
+        .order_by(None)
+        .subquery()
+    )
+    at, sid = submission.submitted_at, submission.id
+    after = sa.or_(listed.c.submitted_at > at, sa.and_(listed.c.submitted_at == at, listed.c.id > sid))
+    before = sa.or_(listed.c.submitted_at < at, sa.and_(listed.c.submitted_at == at, listed.c.id < sid))
+
+    def first(where: Any, *order: Any) -> Any:
+        return sa.select(listed.c.id).where(where).order_by(*order).limit(1).scalar_subquery()
+
+    row = db.session.execute(
+        sa.select(
+            sa.select(sa.func.count()).select_from(listed).scalar_subquery(),
+            sa.select(sa.func.count()).select_from(listed).where(sa.not_(after)).scalar_subquery(),
+            sa.select(sa.func.count()).select_from(listed).where(listed.c.id == sid).scalar_subquery(),
+            first(before, listed.c.submitted_at.desc(), listed.c.id.desc()),
+            first(after, listed.c.submitted_at.asc(), listed.c.id.asc()),
+        )
+    ).one()
+    total, upto, present, previous_id, next_id = row
+    return QueuePosition(upto if present else None, total, previous_id, next_id)
 
 
 def queue_tracks() -> list[Track]:

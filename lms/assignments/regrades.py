@@ -1,4 +1,5 @@
-"""Regrades: a student asks, once per release, for a released grade to be looked at again; staff answer."""
+"""Regrades: a student asks, once per release, for a released grade to be looked at again; staff answer. Both
+run under the submission's row lock (lookups.lock_submission)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 
 from lms.accounts.models import User
 from lms.assignments.deadlines import format_time
-from lms.assignments.lookups import require_found
+from lms.assignments.lookups import lock_regrade_request, lock_submission, require_found
 from lms.assignments.models import (
     HANDED_IN,
     MAX_REASON,
@@ -29,6 +30,7 @@ from lms.extensions import db
 def request_regrade(user: User, submission: Submission, reason: str, now: datetime) -> RegradeRequest:
     """A student asks for a released grade to be looked at again: once per release, with a reason."""
     require_found(submission, "submission", visible=submission.user_id == user.id)  # another's: as if missing
+    submission = lock_submission(submission.id)
     grade = submission.grade
     if not submission.is_released or grade is None:
         raise DomainError("You can ask for a regrade once your grade is released.")
@@ -77,6 +79,8 @@ def answer_regrade(
     staff: User, request: RegradeRequest, accept: bool, response: str, now: datetime
 ) -> RegradeRequest:
     """Decline (the grade stands) or accept (grading reopens; the student sees the grade again once re-released)."""
+    submission = lock_submission(request.submission_id)
+    request = lock_regrade_request(request.id)
     if request.state != RegradeState.OPEN.value:
         raise DomainError("This regrade request has already been answered.")
     response = (response or "").strip()
@@ -84,8 +88,7 @@ def answer_regrade(
         raise DomainError("Write a reply to the student explaining your answer.", field="response")
     if len(response) > MAX_REASON:
         raise DomainError(f"Keep the reply under {MAX_REASON} characters.", field="response")
-    found = db.session.get(Submission, request.submission_id)
-    submission = require_found(found, "submission", visible=found is None or found.grade is not None)
+    require_found(submission, "submission", visible=submission.grade is not None)
     if accept:
         if submission.state_enum not in RELEASED_STATES:
             raise DomainError("This grade is no longer released, so it cannot be reopened.")

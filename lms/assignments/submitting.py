@@ -1,4 +1,6 @@
-"""Students hand in work: upload a file as the draft, then submit the draft as a numbered version for grading."""
+"""Students hand in work: upload a file as the draft, then submit the draft as a numbered version for grading.
+Both decide under a lock on the student's rows (lookups.lock_submissions_of), so a double click is told what
+happened instead of meeting a unique index."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import sqlalchemy as sa
 from lms.accounts.models import User
 from lms.assignments import filetypes, storage
 from lms.assignments.deadlines import Deadlines, format_time, student_deadlines
-from lms.assignments.lookups import submissions_of
+from lms.assignments.lookups import lock_submissions_of, submissions_of
 from lms.assignments.models import PENDING, Assignment, Submission, SubmissionState
 from lms.audit import record_event
 from lms.errors import DomainError
@@ -39,13 +41,13 @@ def _require_open(deadlines: Deadlines, history: list[Submission], now: datetime
 def upload_draft(
     user: User, assignment: Assignment, stream: IO[bytes], filename: str | None, now: datetime
 ) -> Submission:
-    """Store an uploaded file as the student's draft (replacing an earlier draft, which is kept)."""
+    """Store an uploaded file as the student's draft (replacing an earlier draft, which is kept). The file must be
+    what its name says it is (filetypes.check_name)."""
     deadlines = _require_enrollment(user, assignment)
-    history = submissions_of(user.id, assignment.id)
-    _require_open(deadlines, history, now)
+    _require_open(deadlines, submissions_of(user.id, assignment.id), now)
 
     def inspect(path: Any) -> str:
-        found = filetypes.detect_type(path)
+        found = filetypes.check_name(filename, filetypes.detect_type(path))
         if found not in assignment.formats:
             raise filetypes.UnsupportedFile(
                 f"This assignment does not accept {filetypes.LABELS[found]} files. "
@@ -55,6 +57,8 @@ def upload_draft(
 
     stored, file_type = storage.store_stream(stream, assignment.max_bytes, inspect)
     try:
+        history = lock_submissions_of(user.id, assignment.id)
+        _require_open(deadlines, history, now)  # again, now that nothing else can change it
         for old in history:
             if old.state_enum is SubmissionState.DRAFT:
                 old.state = SubmissionState.REPLACED.value
@@ -102,9 +106,15 @@ def submit_draft(user: User, assignment: Assignment, confirmed: bool, now: datet
             "Tick the box to confirm that this is the version you want graded.", field="confirm"
         )
     deadlines = _require_enrollment(user, assignment)
-    history = submissions_of(user.id, assignment.id)
+    history = lock_submissions_of(user.id, assignment.id)
     draft = next((s for s in history if s.state_enum is SubmissionState.DRAFT), None)
     if draft is None:
+        waiting = next((s for s in history if s.state_enum in PENDING), None)
+        if waiting is not None:  # a second click, or a second tab, after the first submit went through
+            raise DomainError(
+                f"Version {waiting.version} is already submitted for grading, and there is no newer draft "
+                "to submit."
+            )
         raise DomainError("Upload your file first; then you can submit it for grading.")
     _require_open(deadlines, history, now)
     pending = next((s for s in history if s.state_enum in PENDING), None)
@@ -132,5 +142,11 @@ def submit_draft(user: User, assignment: Assignment, confirmed: bool, now: datet
         late_seconds=late,
         revision=is_revision,
     )
-    db.session.commit()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as exc:  # the lock makes this unlikely; a clear answer, never a 500
+        db.session.rollback()
+        raise DomainError(
+            "This draft was submitted a moment ago (a second click or another tab). Reload the page to see it."
+        ) from exc
     return draft

@@ -1,37 +1,31 @@
-"""Assignment pages: the brief and uploads for students, the grading queue and rubric for staff, file downloads."""
+"""Assignment pages for students (the brief, uploads, a version and its feedback, file downloads), the blueprint
+itself, and what the staff pages (desk_views, bulk_views) share with them."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
-from wtforms.fields.choices import SelectChoice
 
-from lms.accounts.access import acting_user, login_required, roles_required, staff_required
+from lms.accounts.access import acting_user, login_required, roles_required
 from lms.accounts.models import Role
 from lms.assignments import filetypes, operations, storage
-from lms.assignments.forms import (
-    ActionForm,
-    ExtensionForm,
-    GradeForm,
-    RegradeAnswerForm,
-    RegradeForm,
-    SubmitForm,
-    UploadForm,
-    rubric_inputs,
-)
+from lms.assignments.forms import RegradeForm, SubmitForm, UploadForm
 from lms.assignments.models import PENDING, Assignment, Submission, SubmissionState
 from lms.clock import now_utc
-from lms.errors import DomainError, NotFound
+from lms.errors import DomainError, NotFound, error_response, wants_json
 from lms.extensions import db
 
 bp = Blueprint("assignments", __name__)
 student_required = roles_required(Role.STUDENT)
-QUEUE_PAGE_SIZE = 50
+T = TypeVar("T")
 
 
-def _show_error(form: Any, error: DomainError) -> None:
+def show_form_error(form: Any, error: DomainError) -> None:
+    """Put an operation's refusal beside the field it names, or above the form."""
     field = getattr(form, error.field, None) if error.field else None
     if field is not None and hasattr(field, "errors"):
         field.errors = [*field.errors, error.message]
@@ -39,11 +33,61 @@ def _show_error(form: Any, error: DomainError) -> None:
         form.form_errors.append(error.message)
 
 
-def _or_404(fn: Any, *args: Any) -> Any:
+def found_or_404(fn: Callable[..., T], *args: Any) -> T:
+    """What a lookup finds; a page answers NotFound with 404."""
     try:
         return fn(*args)
     except NotFound:
         abort(404)
+
+
+# ---- the "File too large" page -----------------------------------------------------------------------------
+
+
+def _assignment_of_request() -> Assignment | None:
+    """The assignment the refused upload was for, from the route's arguments (None when there is none)."""
+    args = request.view_args or {}
+    try:
+        if "track_slug" in args and "slug" in args:
+            return operations.find_assignment(args["track_slug"], args["slug"])
+        if "submission_id" in args:
+            submission = operations.get_submission_for(acting_user(), args["submission_id"])
+            return submission.assignment
+        if "assignment_id" in args:
+            return operations.get_assignment(args["assignment_id"])
+    except (NotFound, AttributeError):  # AttributeError: nobody is signed in
+        return None
+    return None
+
+
+def render_too_large(limit_bytes: int | None) -> Any:
+    """The 413 page: the limit, the file's size when the request said it, and the way back to the assignment."""
+    limit_mb = (limit_bytes or 0) // (1024 * 1024)
+    if wants_json():
+        return error_response(413, f"The file is larger than this assignment accepts ({limit_mb} MB).")
+    db.session.rollback()
+    assignment = _assignment_of_request()
+    if assignment is not None and request.endpoint == "assignments.upload":
+        back = url_for(".assignment", track_slug=assignment.track.slug, slug=assignment.slug)
+    elif assignment is not None and "submission_id" in (request.view_args or {}):
+        back = url_for(".grade", submission_id=request.view_args["submission_id"])  # type: ignore[index]
+    elif assignment is not None:
+        back = url_for(".feedback_zip", assignment_id=assignment.id)
+    else:
+        back = None
+    return render_template(
+        "assignments/too_large.html",
+        assignment=assignment,
+        limit_mb=limit_mb,
+        size=request.content_length,
+        back=back,
+    ), 413
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> Any:
+    """A body over the site's limit (MAX_CONTENT_LENGTH), refused before the view ran."""
+    return render_too_large(request.max_content_length)
 
 
 # ---- students ----------------------------------------------------------------------------------------------
@@ -78,23 +122,22 @@ def _render_assignment(assignment: Assignment, status: int = 200, **forms: Any) 
 @bp.route("/assignments/<track_slug>/<slug>")
 @login_required
 def assignment(track_slug: str, slug: str) -> Any:
-    return _render_assignment(_or_404(operations.find_assignment, track_slug, slug))
+    return _render_assignment(found_or_404(operations.find_assignment, track_slug, slug))
 
 
 @bp.route("/assignments/<track_slug>/<slug>/upload", methods=["POST"])
 @student_required
 def upload(track_slug: str, slug: str) -> Any:
-    found = _or_404(operations.find_assignment, track_slug, slug)
+    found = found_or_404(operations.find_assignment, track_slug, slug)
     form = UploadForm()
     if form.validate_on_submit():
         file = form.file.data
         try:
             operations.upload_draft(acting_user(), found, file.stream, file.filename, now_utc())
         except storage.FileTooLarge as error:
-            request.max_content_length = error.limit_bytes  # the 413 page names this assignment's limit
-            abort(413)
+            return render_too_large(error.limit_bytes)
         except DomainError as error:
-            _show_error(form, error)
+            show_form_error(form, error)
         else:
             flash("Your file is uploaded as a draft. Check it, then submit it for grading.", "success")
             return redirect(url_for(".assignment", track_slug=track_slug, slug=slug))
@@ -104,13 +147,14 @@ def upload(track_slug: str, slug: str) -> Any:
 @bp.route("/assignments/<track_slug>/<slug>/submit", methods=["POST"])
 @student_required
 def submit(track_slug: str, slug: str) -> Any:
-    found = _or_404(operations.find_assignment, track_slug, slug)
+    found = found_or_404(operations.find_assignment, track_slug, slug)
     form = SubmitForm()
     if form.validate_on_submit():
         try:
             submission = operations.submit_draft(acting_user(), found, form.confirm.data, now_utc())
         except DomainError as error:
-            _show_error(form, error)
+            db.session.rollback()
+            show_form_error(form, error)
         else:
             note = (
                 f" It is {operations.describe_duration(submission.late_seconds)} late."
@@ -128,16 +172,18 @@ def _render_submission(
     regrades = operations.regrades_for(submission.id)
     history = operations.submissions_of(submission.user_id, submission.assignment_id)
     mine = submission.user_id == acting_user().id
+    released = submission.grade if submission.is_released else None
+    files = operations.feedback_files_of(submission.id) if released else []
     return render_template(
         "assignments/submission.html",
         submission=submission,
         assignment=submission.assignment,
-        grade=submission.grade if submission.is_released else None,
+        grade=released,
+        lines=operations.breakdown(released, submission.assignment) if released else [],
+        feedback_file=operations.released_feedback_file(submission, files),
         regrades=regrades,
         can_regrade=mine and operations.can_request_regrade(submission, regrades, history),
-        file_label=submission.original_name
-        if mine or operations.grader_sees_name(submission)
-        else f"submission-{submission.id}.{filetypes.EXTENSIONS[submission.detected_type]}",
+        file_label=submission.original_name if mine else operations.staff_file_name(submission),
         regrade_form=regrade_form or RegradeForm(),
     ), status
 
@@ -145,13 +191,13 @@ def _render_submission(
 @bp.route("/assignments/submissions/<int:submission_id>")
 @login_required
 def submission(submission_id: int) -> Any:
-    return _render_submission(_or_404(operations.get_submission_for, acting_user(), submission_id))
+    return _render_submission(found_or_404(operations.get_submission_for, acting_user(), submission_id))
 
 
 @bp.route("/assignments/submissions/<int:submission_id>/regrade", methods=["POST"])
 @student_required
 def request_regrade(submission_id: int) -> Any:
-    found = _or_404(operations.get_submission_for, acting_user(), submission_id)
+    found = found_or_404(operations.get_submission_for, acting_user(), submission_id)
     form = RegradeForm()
     if form.validate_on_submit():
         try:
@@ -159,16 +205,19 @@ def request_regrade(submission_id: int) -> Any:
         except NotFound:
             abort(404)
         except DomainError as error:
-            _show_error(form, error)
+            db.session.rollback()
+            show_form_error(form, error)
         else:
             flash("Your regrade request is sent. You will see the answer on this page.", "success")
             return redirect(url_for(".submission", submission_id=found.id))
+        found = found_or_404(operations.get_submission_for, acting_user(), submission_id)
     return _render_submission(found, 422, regrade_form=form)
 
 
-def _send_submission_file(found: Submission, inline: bool = False) -> Response:
-    if acting_user().is_staff and not operations.grader_sees_name(found):
-        name = f"submission-{found.id}.{filetypes.EXTENSIONS[found.detected_type]}"
+def send_submission_file(found: Submission, inline: bool = False) -> Response:
+    """The version's file: to staff under blind marking as "submission-N.pdf", else under its own name."""
+    if acting_user().is_staff:
+        name = operations.staff_file_name(found)
     else:
         name = filetypes.download_name(found.original_name, found.detected_type)
     path = storage.path_for(found.stored_name)
@@ -180,174 +229,17 @@ def _send_submission_file(found: Submission, inline: bool = False) -> Response:
 @bp.route("/assignments/submissions/<int:submission_id>/file")
 @login_required
 def download(submission_id: int) -> Any:
-    return _send_submission_file(_or_404(operations.get_submission_for, acting_user(), submission_id))
+    return send_submission_file(found_or_404(operations.get_submission_for, acting_user(), submission_id))
 
 
-# ---- staff -------------------------------------------------------------------------------------------------
-
-
-@bp.route("/grading")
-@staff_required
-def queue() -> Any:
-    track = request.args.get("track", "")
-    state = request.args.get("state", "todo")
-    state = state if state in operations.QUEUE_FILTERS else "todo"
-    late = request.args.get("late", "")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    rows, total = operations.queue_page(track, state, late, page, QUEUE_PAGE_SIZE)
-    return render_template(
-        "assignments/queue.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // QUEUE_PAGE_SIZE)),
-        filters={"track": track, "state": state, "late": late},
-        states=operations.QUEUE_FILTERS,
-        tracks=operations.queue_tracks(),
-        assignments=operations.active_assignments(),
-    )
-
-
-def _render_grading(
-    found: Submission,
-    status: int = 200,
-    form: GradeForm | None = None,
-    values: dict[int, dict[str, str]] | None = None,
-) -> Any:
-    grade = found.grade
-    if values is None:
-        values = {}
-        for criterion in found.assignment.active_criteria:
-            score = grade.score_for(criterion.id) if grade else None
-            values[criterion.id] = (
-                {"level": score.level_name or "", "comment": score.comment} if score else {}
-            )
-    if form is None:
-        form = GradeForm(
-            data={
-                "overall_comment": grade.overall_comment if grade else "",
-                "decision": grade.decision if grade else None,
-            }
-        )
-    return render_template(
-        "assignments/grade.html",
-        submission=found,
-        assignment=found.assignment,
-        grade=grade,
-        label=operations.submission_label(found),
-        show_name=operations.grader_sees_name(found),
-        form=form,
-        values=values,
-        action_form=ActionForm(),
-        answer_form=RegradeAnswerForm(),
-        **operations.grading_history(found),
-    ), status
-
-
-@bp.route("/grading/submissions/<int:submission_id>", methods=["GET", "POST"])
-@staff_required
-def grade(submission_id: int) -> Any:
-    found = _or_404(operations.get_submission_for, acting_user(), submission_id)
-    if request.method == "GET":
-        return _render_grading(found)
-    form = GradeForm()
-    levels, comments = rubric_inputs(found.assignment, request.form)
-    if form.validate_on_submit():
-        try:
-            operations.save_grade(
-                acting_user(),
-                found,
-                levels,
-                comments,
-                form.overall_comment.data or "",
-                form.decision.data,
-                now_utc(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            flash("The grade is saved as a draft. The student sees it once you release it.", "success")
-            return redirect(url_for(".grade", submission_id=submission_id))
-    values = {cid: {"level": levels[cid] or "", "comment": comments[cid]} for cid in levels}
-    found = _or_404(operations.get_submission_for, acting_user(), submission_id)
-    return _render_grading(found, 422, form=form, values=values)
-
-
-@bp.route("/grading/submissions/<int:submission_id>/release", methods=["POST"])
-@staff_required
-def release(submission_id: int) -> Any:
-    found = _or_404(operations.get_submission_for, acting_user(), submission_id)
-    if ActionForm().validate_on_submit():
-        try:
-            grade = operations.release_grade(acting_user(), found, now_utc())
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            outcome = "passed" if grade.decision == "pass" else "returned for revision"
-            flash(f"The grade is released: {outcome}. The student can see it now.", "success")
-    return redirect(url_for(".grade", submission_id=submission_id))
-
-
-@bp.route("/grading/submissions/<int:submission_id>/preview")
-@staff_required
-def preview(submission_id: int) -> Any:
-    found = _or_404(operations.get_submission_for, acting_user(), submission_id)
-    if found.detected_type != "pdf":
+@bp.route("/assignments/submissions/<int:submission_id>/feedback-files/<int:file_id>")
+@login_required
+def feedback_file(submission_id: int, file_id: int) -> Any:
+    """A feedback file: the student's once the grade is released, any version for staff."""
+    found = found_or_404(operations.get_submission_for, acting_user(), submission_id)
+    feedback = found_or_404(operations.get_feedback_file, acting_user(), found, file_id)
+    path = storage.path_for(feedback.stored_name)
+    if not path.is_file():
         abort(404)
-    return _send_submission_file(found, inline=True)
-
-
-@bp.route("/grading/regrades/<int:request_id>", methods=["POST"])
-@staff_required
-def answer_regrade(request_id: int) -> Any:
-    regrade = _or_404(operations.get_regrade_request, request_id)
-    form = RegradeAnswerForm()
-    if form.validate_on_submit():
-        try:
-            operations.answer_regrade(
-                acting_user(), regrade, form.answer.data == "accept", form.response.data, now_utc()
-            )
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            flash("Your answer is sent to the student.", "success")
-    else:
-        flash(" ".join(m for errors in form.errors.values() for m in errors), "error")
-    return redirect(url_for(".grade", submission_id=regrade.submission_id))
-
-
-@bp.route("/grading/assignments/<int:assignment_id>/submissions.zip")
-@staff_required
-def download_all(assignment_id: int) -> Any:
-    found = _or_404(operations.get_assignment, assignment_id)
-    archive = operations.build_submissions_zip(found)
-    return storage.file_response(
-        archive, "application/zip", f"{found.track.slug}-{found.slug}-submissions.zip", remove_after=True
-    )
-
-
-@bp.route("/grading/assignments/<int:assignment_id>/extensions", methods=["GET", "POST"])
-@staff_required
-def extensions(assignment_id: int) -> Any:
-    found = _or_404(operations.get_assignment, assignment_id)
-    rows = operations.extension_overview(found)
-    form = ExtensionForm()
-    form.student.choices = [
-        SelectChoice(row["user"].id, f"{row['user'].full_name} ({row['user'].email})") for row in rows
-    ]
-    if form.validate_on_submit():
-        try:
-            operations.grant_extension(
-                acting_user(), found, form.student.data, form.due_at_utc(), form.reason.data, now_utc()
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            flash("The extension is granted.", "success")
-            return redirect(url_for(".extensions", assignment_id=assignment_id))
-    status = 422 if form.errors else 200
-    return render_template("assignments/extensions.html", assignment=found, rows=rows, form=form), status
+    name = filetypes.download_name(feedback.original_name, feedback.detected_type)
+    return storage.file_response(path, filetypes.MIME_TYPES[feedback.detected_type], name)

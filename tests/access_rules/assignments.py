@@ -21,6 +21,9 @@ def prepare(s: Any) -> None:
     now = clock.now_utc()
     operations.upload_draft(s.other_student, s.assignment, io.BytesIO(samples.pdf()), "theirs.pdf", now)
     s.submission = operations.submit_draft(s.other_student, s.assignment, True, now)
+    s.feedback = operations.attach_feedback_file(
+        s.instructor, s.submission, io.BytesIO(samples.pdf("Notes")), "notes.pdf", now
+    )
     s.assignment_url = "/assignments/handbook-access/access-handbook"
 
 
@@ -62,6 +65,12 @@ RULES = [
         others_work(200),
     ),
     Rule(
+        "assignments.feedback_file",
+        "GET",
+        lambda s: f"/assignments/submissions/{s.submission.id}/feedback-files/{s.feedback.id}",
+        others_work(200),
+    ),
+    Rule(
         "assignments.request_regrade",
         "POST",
         lambda s: f"/assignments/submissions/{s.submission.id}/regrade",
@@ -88,6 +97,39 @@ RULES = [
         "GET",
         lambda s: f"/grading/submissions/{s.submission.id}/preview",
         staff_only(200),
+    ),
+    Rule(
+        "assignments.preview_image",
+        "GET",
+        lambda s: f"/grading/submissions/{s.submission.id}/first-page.png",
+        staff_only(200),
+    ),
+    Rule(
+        "assignments.attach_feedback",
+        "POST",
+        lambda s: f"/grading/submissions/{s.submission.id}/feedback-files",
+        staff_only(422),
+        data=lambda s: {},
+    ),
+    Rule(
+        "assignments.feedback_zip",
+        "GET",
+        lambda s: f"/grading/assignments/{s.assignment.id}/feedback-zip",
+        staff_only(200),
+    ),
+    Rule(
+        "assignments.feedback_zip",
+        "POST",
+        lambda s: f"/grading/assignments/{s.assignment.id}/feedback-zip",
+        staff_only(422),
+        data=lambda s: {},
+    ),
+    Rule(
+        "assignments.confirm_feedback_zip",
+        "POST",
+        lambda s: f"/grading/assignments/{s.assignment.id}/feedback-zip/confirm",
+        staff_only("redirect"),
+        data=lambda s: {"token": "0" * 32},
     ),
     Rule(
         "assignments.answer_regrade",
