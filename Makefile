@@ -20,11 +20,55 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/flask --app wsgi lms bootstrap
-	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+# `flask run` listens where FLASK_RUN_HOST and FLASK_RUN_PORT say, and certificate links follow them (lms/config.py).
+	FLASK_RUN_HOST=$(HOST) FLASK_RUN_PORT=$(PORT) $(BIN)/flask --app wsgi run
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite again on the LOWEST versions pyproject.toml allows (uv's lowest-direct resolution: every direct
+# dependency at its floor), so code that outgrew a floor fails here rather than on an install that honours it.
+# Built afresh in .venv-lowest whenever pyproject.toml changes. The browser tests (marker `browser`) are left out
+# to keep CI fast: they try our JavaScript in Debian's Chromium, which no Python floor changes, and `make test`
+# runs them. SQLite and, when LMS_TEST_DATABASE_URL names it, PostgreSQL, as in `make test`.
+LOWEST       := .venv-lowest
+LOWEST_STAMP := $(LOWEST)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: test-lowest
+
+$(LOWEST_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	rm -rf $(LOWEST)
+	$(BIN)/uv venv --quiet $(LOWEST) --python $(BIN)/python
+	$(BIN)/uv pip install --quiet --python $(LOWEST) --resolution lowest-direct -e '.[dev]'
+	touch $@
+
+test-lowest: $(LOWEST_STAMP) system-deps
+	$(LOWEST)/bin/python -m pytest $(PYTEST_ARGS) -q -m "not browser"
+
+# Mutation testing of the pure rule modules, run by hand (never in CI): mutmut changes them one small edit at a time
+# in mutants/ and runs the tests that reach each change, on SQLite; a change no test notices "survives". The modules
+# and tests are in [tool.mutmut] in pyproject.toml. Every run starts afresh (mutmut does not refresh the copies of
+# unmutated files), then prints each module's score. The survivors: `$(BIN)/mutmut results`, one of them:
+# `$(BIN)/mutmut show NAME`.
+MUTATION_JOBS ?= 2
+
+.PHONY: mutation
+
+mutation: $(STAMP)
+	@$(BIN)/python -c "import mutmut" 2>/dev/null || \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,mutation]'
+	rm -rf mutants
+	@start=$$(date +%s); \
+	  LMS_TEST_DATABASE_URL= $(BIN)/mutmut run --max-children $(MUTATION_JOBS) && \
+	  echo "mutmut run took $$(( $$(date +%s) - start )) s"
+	@echo "Mutants killed, per module:"
+	@$(BIN)/mutmut results --all true | awk -F': ' ' \
+	  { module = $$1; sub(/^ +/, "", module); sub(/\.x(_|ǁ).*$$/, "", module); total[module]++ } \
+	  $$2 == "killed" || $$2 == "timeout" { killed[module]++ } \
+	  END { for (m in total) printf "  %-32s %4d of %4d  %5.1f %%\n", m, killed[m], total[m], 100 * killed[m] / total[m] }' \
+	  | sort
 
 system-deps:
 	@tools/install-system-deps

@@ -13,6 +13,7 @@ PRODUCTION = "production"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
 DEFAULT_BASE_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+CERTIFICATE_PAPERS = ("A4", "Letter")
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]"})  # noqa: S104 (recognised here, never bound to)
 
 
@@ -31,6 +32,15 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _certificate_paper() -> str:
+    """The PDF certificate's paper: A4 (the default) or Letter, whatever the case it is written in."""
+    raw = os.environ.get("LMS_CERTIFICATE_PAPER", "").strip() or "A4"
+    for paper in CERTIFICATE_PAPERS:
+        if raw.lower() == paper.lower():
+            return paper
+    raise RuntimeError(f"LMS_CERTIFICATE_PAPER must be one of {', '.join(CERTIFICATE_PAPERS)}, got {raw!r}")
 
 
 def _dev_secret_key(instance_path: Path) -> str:
@@ -132,6 +142,12 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "CERTIFICATE_BULK_VERIFY_LIMIT": os.environ.get("LMS_BULK_VERIFY_LIMIT_PER_ADDRESS", "2000 per hour"),
         # Views of a certificate's public page are counted in memory and written this many seconds later (0: at once).
         "CERTIFICATE_COUNT_FLUSH_SECONDS": _env_int("LMS_VERIFICATION_COUNT_FLUSH_SECONDS", 5),
+        # How the PDF certificate looks: its paper, and the issuer's signature block (a signature image file is
+        # optional: without one the block has a line to sign on).
+        "CERTIFICATE_PAPER": _certificate_paper(),
+        "CERTIFICATE_SIGNATORY_NAME": os.environ.get("LMS_CERTIFICATE_SIGNATORY_NAME", "").strip(),
+        "CERTIFICATE_SIGNATORY_TITLE": os.environ.get("LMS_CERTIFICATE_SIGNATORY_TITLE", "").strip(),
+        "CERTIFICATE_SIGNATURE_IMAGE": os.environ.get("LMS_CERTIFICATE_SIGNATURE_IMAGE", "").strip(),
         # How late an autosaved answer given before the deadline may still arrive (a network's delay).
         "QUIZ_NETWORK_GRACE_SECONDS": _env_int("LMS_QUIZ_NETWORK_GRACE_SECONDS", 10),
         "TRUSTED_PROXIES": _env_int("LMS_TRUSTED_PROXIES", 0),

@@ -130,6 +130,23 @@ class CertificateReissued(CertificateEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateSuspended(CertificateEvent):
+    """The completion rule that issued it stopped holding (a passing grade withdrawn, a quiz re-scored below the
+    pass): under review, the public page says SUSPENDED. `actor_id` None: the platform did it automatically."""
+
+    actor_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateRestored(CertificateEvent):
+    """A suspended certificate is valid again: its basis holds again (`actor_id` None, automatic) or staff decided."""
+
+    actor_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AccountChanged(Event):
     """Something about an account that its owner must hear of changed (`what`: "password", "email", "role",
     "active", ...). `at` is when, by the one clock."""

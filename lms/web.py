@@ -12,8 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, jsonify, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from flask_wtf.csrf import CSRFProtect, generate_csrf, same_origin
+from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature
+
+from lms import compat
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -198,8 +200,9 @@ class KeptSessionInterface(SecureCookieSessionInterface):
         return self.session_class(data)
 
 
-class CsrfProtection(CSRFProtect):
-    """Flask-WTF's CSRF protection, doing less work on every POST for the same verdict.
+class CsrfProtection(compat.CSRFProtectBase):
+    """Flask-WTF's CSRF protection, doing less work on every POST for the same verdict (the private parts of
+    Flask-WTF it builds on are wrapped in lms.compat).
 
     - A JSON request carries its token in a header (quiz.js sends X-CSRFToken): the header is read first, where
       Flask-WTF looks for a form field first and so has Werkzeug parse the JSON body as a form.
@@ -215,23 +218,23 @@ class CsrfProtection(CSRFProtect):
         super().__init__()
         self._genuine: dict[tuple[Any, str], str] = {}
 
-    def _get_csrf_token(self) -> str | None:
+    def sent_token(self) -> str | None:
         if request.is_json:
             for header in current_app.config["WTF_CSRF_HEADERS"]:
                 if token := request.headers.get(header):
                     return str(token)
-        return super()._get_csrf_token()  # type: ignore[no-any-return]
+        return super().sent_token()
 
     def protect(self, apply_exemptions: bool = False) -> None:
         config = current_app.config
         if (
             config.get("WTF_CSRF_TIME_LIMIT") is not None
             or request.method not in config["WTF_CSRF_METHODS"]
-            or (apply_exemptions and (not request.endpoint or self._is_exempt()))
+            or (apply_exemptions and (not request.endpoint or self.is_exempt()))
         ):
             return super().protect(apply_exemptions)  # type: ignore[no-any-return]
         field = config["WTF_CSRF_FIELD_NAME"]
-        token, own = self._get_csrf_token(), session.get(field)
+        token, own = self.sent_token(), session.get(field)
         key = (config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, token or "")
         signed_for = self._genuine.get(key)
         if signed_for is None or not isinstance(own, str) or not hmac.compare_digest(own, signed_for):
@@ -243,10 +246,10 @@ class CsrfProtection(CSRFProtect):
             return None
         if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
             if not request.referrer:
-                self._error_response("The referrer header is missing.")
-            if not same_origin(request.referrer, f"https://{request.host}/"):
-                self._error_response("The referrer does not match the host.")
-        g.csrf_valid = True
+                self.refuse("The referrer header is missing.")
+            if not compat.same_origin(request.referrer, f"https://{request.host}/"):
+                self.refuse("The referrer does not match the host.")
+        compat.mark_csrf_valid()
         return None
 
 
@@ -268,9 +271,9 @@ class SessionCsrfTokens:
     def __call__(self) -> str:
         config = self._app.config
         field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-        signed = g.get(field)
+        signed = compat.request_csrf_token(field)
         if signed is not None:
-            return str(signed)
+            return signed
         raw = session.get(field)
         if config.get("WTF_CSRF_TIME_LIMIT") is not None or not isinstance(raw, str):
             return str(generate_csrf())
@@ -280,7 +283,7 @@ class SessionCsrfTokens:
             if len(self._kept) >= self.LIMIT:
                 self._kept.clear()
             self._kept[raw] = signed
-        setattr(g, field, signed)  # where Flask-WTF keeps this request's token (forms read it there)
+        compat.keep_request_csrf_token(field, signed)  # forms and generate_csrf read it there
         return signed
 
 

@@ -79,15 +79,24 @@ def test_issuing_by_hand_names_the_member_of_staff_and_a_refusal_emits_nothing(
     assert len(heard) == 1
 
 
-def test_issuing_from_a_shell_has_no_actor(app, heard, student, track):
+def test_issuing_from_a_shell_names_its_operator(app, heard, student, admin, track):
     result = app.test_cli_runner().invoke(
-        args=["lms", "issue-certificate", "--email", student.email, "--track", track.slug]
+        args=[
+            "lms",
+            "issue-certificate",
+            "--email",
+            student.email,
+            "--track",
+            track.slug,
+            "--by",
+            admin.email,
+        ]
     )
     assert result.exit_code == 0, result.output
     [certificate] = db.session.execute(sa.select(Certificate)).scalars()
     assert heard == [
         events.CertificateIssued(
-            certificate_id=certificate.id, user_id=student.id, track_id=track.id, actor_id=None
+            certificate_id=certificate.id, user_id=student.id, track_id=track.id, actor_id=admin.id
         )
     ]
 
@@ -183,15 +192,16 @@ def test_a_handler_in_the_transaction_sees_the_revocation_flushed_and_can_undo_i
     assert states == ["revoked"]
 
 
-def test_revoking_from_a_shell_has_no_actor(app, heard, issued):
+def test_revoking_from_a_shell_names_its_operator(app, heard, issued, instructor):
     del heard[:]
     result = app.test_cli_runner().invoke(
-        args=["lms", "revoke-certificate", issued.display_code, "--reason", "Issued in error"]
-    )
+        args=["lms", "revoke-certificate", issued.display_code, "--reason", "Issued in error", "--by",
+              instructor.email]
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert heard == [
         events.CertificateRevoked(
-            certificate_id=issued.id, user_id=issued.user_id, actor_id=None, reason="Issued in error"
+            certificate_id=issued.id, user_id=issued.user_id, actor_id=instructor.id, reason="Issued in error"
         )
     ]
 

@@ -469,7 +469,7 @@ def test_an_expired_certificate_says_so_and_how_to_renew(client, login, student,
 # --- the command line --------------------------------------------------------------------------------------------
 
 
-def test_cli_issues_and_revokes(app, student, track):
+def test_cli_issues_and_revokes(app, student, track, admin):
     runner = app.test_cli_runner()
     result = runner.invoke(
         args=[
@@ -481,6 +481,8 @@ def test_cli_issues_and_revokes(app, student, track):
             track.slug,
             "--reason",
             "Imported from the old platform",
+            "--by",
+            admin.email,
         ]
     )
     assert result.exit_code == 0, result.output
@@ -489,11 +491,24 @@ def test_cli_issues_and_revokes(app, student, track):
     assert f"/verify/{certificate.display_code}" in result.output
     assert certificate.events[0].reason == "Imported from the old platform"
 
-    again = runner.invoke(args=["lms", "issue-certificate", "--email", student.email, "--track", track.slug])
+    again = runner.invoke(
+        args=[
+            "lms",
+            "issue-certificate",
+            "--email",
+            student.email,
+            "--track",
+            track.slug,
+            "--by",
+            admin.email,
+        ]
+    )
     assert again.exit_code != 0 and "already holds an active certificate" in again.output
 
     lower = certificate.display_code.lower().replace("-", " ")
-    result = runner.invoke(args=["lms", "revoke-certificate", lower, "--reason", "Issued in error"])
+    result = runner.invoke(
+        args=["lms", "revoke-certificate", lower, "--reason", "Issued in error", "--by", admin.email]
+    )
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert all_certificates()[0].revoked_reason == "Issued in error"
@@ -508,9 +523,9 @@ def test_cli_issues_and_revokes(app, student, track):
         (["revoke-certificate", "0000-0000-0000-0", "--reason", "x"], "No certificate has the code"),
     ],
 )
-def test_cli_explains_what_is_wrong(app, student, track, args, message):
+def test_cli_explains_what_is_wrong(app, student, track, admin, args, message):
     args = [student.email if a == "STUDENT" else a for a in args]
-    result = app.test_cli_runner().invoke(args=["lms", *args])
+    result = app.test_cli_runner().invoke(args=["lms", *args, "--by", admin.email])
     assert result.exit_code != 0
     assert message in result.output
 

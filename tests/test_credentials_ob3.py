@@ -162,6 +162,9 @@ def test_criteria_are_in_words_with_titles_never_internal_slugs(issue):
             source_hash="test",
         )
     )
+    # As if the completion rule had issued it: a hand-issued one says it was awarded by decision
+    # (test_certificate_suspension checks that wording).
+    certificate.current.basis = "completion"
     db.session.commit()
     narrative = criteria_narrative(certificate.track, certificate.current)
     assert "“The strategist's final exam”" in narrative

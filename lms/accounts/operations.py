@@ -1,4 +1,6 @@
-"""Account rules as verb-first functions: register, authenticate, change passwords and roles."""
+"""Account rules as verb-first functions: register, authenticate, change passwords and roles.
+
+A change the account's owner must hear of (password, email, role) emits lms.events.AccountChanged."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from lms import events
 from lms.accounts.models import READER_COLUMNS, Reader, Role, User
 from lms.accounts.passwords import hash_password, password_problem, verify_password
 from lms.audit import record_event
+from lms.clock import now_utc
 from lms.database import single_read
 from lms.errors import DomainError
 from lms.extensions import db
@@ -80,6 +84,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise DomainError("Your current password is not correct.", field="current_password")
     _set_password(user, new_password, field="new_password")
     record_event(user.id, "user.password_changed", "user", user.id)
+    _announce_account_change(user, user.id, "password")
     db.session.commit()
 
 
@@ -87,6 +92,12 @@ def _set_password(user: User, new_password: str, field: str) -> None:
     _check_password(new_password, email=user.email, full_name=user.full_name, field=field)
     user.password_hash = hash_password(new_password)
     user.session_version += 1  # signs out every other session and remember-me cookie
+
+
+def _announce_account_change(user: User, actor_id: int | None, what: str) -> None:
+    """Flush the change to `user`, then tell listeners (events.AccountChanged) what changed, and when."""
+    db.session.flush()
+    events.emit(events.AccountChanged(user_id=user.id, actor_id=actor_id, what=what, at=now_utc()))
 
 
 def update_profile(user: User, full_name: str, email: str) -> None:
@@ -106,6 +117,8 @@ def update_profile(user: User, full_name: str, email: str) -> None:
     user.full_name = full_name
     user.email = email
     record_event(user.id, "user.profile_changed", "user", user.id, **changes)
+    if "email" in changes:
+        _announce_account_change(user, user.id, "email")
     db.session.commit()
 
 
@@ -121,9 +134,9 @@ def set_role(actor: User | None, user: User, role: Role) -> None:
         if admins <= 1:
             raise DomainError("This is the last admin account; make another admin first.", field="role")
     user.role = role.value
-    record_event(
-        actor.id if actor else None, "user.role_changed", "user", user.id, old=old.value, new=role.value
-    )
+    actor_id = actor.id if actor else None
+    record_event(actor_id, "user.role_changed", "user", user.id, old=old.value, new=role.value)
+    _announce_account_change(user, actor_id, "role")
     db.session.commit()
 
 
@@ -166,6 +179,7 @@ def reset_password_with_token(token: str, new_password: str) -> User:
         raise DomainError("This reset link has already been used. Ask for a new one.")
     _set_password(user, new_password, field="password")
     record_event(user.id, "user.password_reset", "user", user.id)
+    _announce_account_change(user, user.id, "password")
     db.session.commit()
     return user
 

@@ -30,7 +30,7 @@ VERIFY_PAGES_KEPT = 1000  # per process; a page is a few KB (its QR code include
 def register(app: Flask) -> None:
     """Add this feature's blueprint, dashboard panel, menu entries, commands and event handler to the app."""
     from lms import events
-    from lms.certificates import operations
+    from lms.certificates import operations, suspension
     from lms.certificates.cli import issue_certificate_command, revoke_certificate_command
     from lms.certificates.credential_views import install_credentials  # adds the credential routes to bp
     from lms.certificates.tally import install_tally
@@ -51,3 +51,7 @@ def register(app: Flask) -> None:
     lms_cli.add_command(issue_certificate_command)
     lms_cli.add_command(revoke_certificate_command)
     events.subscribe(events.ProgressChanged, operations.on_progress_changed)
+    # After issuing: a certificate whose basis was withdrawn is suspended, and restored when it holds again.
+    events.subscribe(events.ProgressChanged, suspension.on_progress_changed)
+    events.subscribe(events.GradeReleased, suspension.on_grade_released)
+    events.subscribe(events.RegradeAnswered, suspension.on_regrade_answered)

@@ -1,5 +1,12 @@
-"""Where machines find our Open Badges 3.0 credentials: each certificate's signed credential, the issuer's DID
-document, and the signed status lists. Routes on the certificates blueprint; `install_credentials` adds the rest."""
+"""Where machines find our Open Badges 3.0 credentials: each certificate's signed credential (also baked into its
+badge, PNG and SVG), the issuer's DID document, and the signed status lists. Routes on the certificates blueprint;
+`install_credentials` adds the rest.
+
+The baked badges are public, at /verify/<code>/badge.png and .svg: they carry exactly the credential that
+/verify/<code>/credential.json already serves to anyone (the holder named only by a salted hash), and the baking
+rules exist so that a badge shown on any web page can be picked up and checked by software that knows Open Badges.
+A revoked or suspended certificate gets none: its link must not hand out fresh copies of what no longer holds.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +18,12 @@ from flask.globals import request_ctx
 
 from lms.accounts.access import public
 from lms.certificates import operations
+from lms.certificates.baking import baked_badge_png, baked_badge_svg
 from lms.certificates.codes import CodeError, parse_code
 from lms.certificates.credential_models import StatusPurpose
 from lms.certificates.credentials import MEDIA_TYPE, credential_json
 from lms.certificates.credentials_did import address_path, did_document
+from lms.certificates.models import Certificate
 from lms.certificates.status_list import list_exists, status_list_json
 from lms.certificates.views import bp
 from lms.extensions import limiter, login_manager
@@ -46,23 +55,81 @@ def _document(text: str, mimetype: str) -> Response:
     return response.make_conditional(request)
 
 
-@bp.route("/verify/<code>/credential.json")
-@public
-@limiter.shared_limit(_verify_limit, scope="certificate-verify")
-def verifiable_credential(code: str) -> Any:
-    """The certificate's current version as a signed Open Badges 3.0 credential (revoked ones too: their status
-    list says so)."""
-    _same_for_everyone()
+def _certificate_at(code: str, endpoint: str) -> Certificate | Response:
+    """The certificate a code names, with its holder; or the answer to give instead: a 301 to the tidy code's
+    address, or a 404."""
     try:
         parsed = parse_code(code)
     except CodeError:
         return _not_found("This is not a certificate code.")
     if code != parsed.display:
-        return redirect(url_for("certificates.verifiable_credential", code=parsed.display), 301)
+        return redirect(url_for(endpoint, code=parsed.display), 301)
     certificate = operations.find_certificate(parsed.canonical, with_holder=True)
     if certificate is None:
         return _not_found("No certificate has this code.")
-    return _document(credential_json(certificate), MEDIA_TYPE)
+    return certificate
+
+
+def credential_wanted() -> bool:
+    """Whether the request asks for the OB 3.0 credential (Accept: application/vc+ld+json) above a page or the
+    OB 2.0 assertion."""
+    offered = ["text/html", "application/ld+json", "application/json", MEDIA_TYPE]
+    return request.accept_mimetypes.best_match(offered) == MEDIA_TYPE
+
+
+def credential_response(code: str, endpoint: str) -> Response:
+    """The certificate's current version as a signed Open Badges 3.0 credential (revoked ones too: their status
+    list says so)."""
+    _same_for_everyone()
+    found = _certificate_at(code, endpoint)
+    if not isinstance(found, Certificate):
+        return found
+    return _document(credential_json(found), MEDIA_TYPE)
+
+
+@bp.route("/verify/<code>/credential.json")
+@public
+@limiter.shared_limit(_verify_limit, scope="certificate-verify")
+def verifiable_credential(code: str) -> Any:
+    """The signed credential for machines and wallets (also at /verify/<code> for Accept: application/vc+ld+json)."""
+    return credential_response(code, "certificates.verifiable_credential")
+
+
+def _baked_badge(code: str, endpoint: str, suffix: str) -> Response:
+    _same_for_everyone()
+    found = _certificate_at(code, endpoint)
+    if not isinstance(found, Certificate):
+        return found
+    if found.is_revoked or found.is_suspended:
+        response = jsonify(
+            {"error": "Gone", "message": "This certificate has no badge to hand out.", "status": 410}
+        )
+        response.status_code = 410
+        return response
+    if suffix == "png":
+        response = Response(baked_badge_png(found), mimetype="image/png")
+    else:
+        response = Response(baked_badge_svg(found), mimetype="image/svg+xml")
+    response.headers["Content-Disposition"] = f'inline; filename="badge-{found.display_code}.{suffix}"'
+    response.headers["Cache-Control"] = "no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.route("/verify/<code>/badge.png")
+@public
+@limiter.shared_limit(_verify_limit, scope="certificate-verify")
+def baked_badge_png_image(code: str) -> Any:
+    """The badge with the signed credential baked in (PNG): what a backpack imports, and the page's share image."""
+    return _baked_badge(code, "certificates.baked_badge_png_image", "png")
+
+
+@bp.route("/verify/<code>/badge.svg")
+@public
+@limiter.shared_limit(_verify_limit, scope="certificate-verify")
+def baked_badge_svg_image(code: str) -> Any:
+    """The badge with the signed credential baked in (SVG)."""
+    return _baked_badge(code, "certificates.baked_badge_svg_image", "svg")
 
 
 @bp.route("/.well-known/did.json")

@@ -25,7 +25,15 @@ from lms.certificates.credentials_jsonld import OB_V3_CONTEXT, VC_V2_CONTEXT
 from lms.certificates.credentials_proof import sign_document, timestamp
 from lms.certificates.keys import newest_key
 from lms.certificates.models import Certificate, CertificateVersion
-from lms.certificates.openbadges import badge_class_url, badge_image_url, hash_identity
+from lms.certificates.openbadges import (
+    MANUAL,
+    awarded_by_decision,
+    badge_class_url,
+    badge_image_url,
+    hash_identity,
+    listed,
+    rule_in_words,
+)
 from lms.certificates.operations import verification_url
 from lms.certificates.status_list import status_entries, status_entry_document
 from lms.clock import now_utc
@@ -47,48 +55,15 @@ def credential_url(certificate: Certificate) -> str:
     return verification_url(certificate) + "/credential.json"
 
 
-def _humanized(slug: str) -> str:
-    return slug.replace("-", " ").replace("_", " ").strip().capitalize()
-
-
-def _quiz_titles(track: Track, slugs: list[str]) -> dict[str, str]:
-    from lms.quizzes.models import Quiz
-
-    if not slugs:
-        return {}
-    rows = db.session.execute(
-        sa.select(Quiz.slug, Quiz.title).where(Quiz.track_id == track.id, Quiz.slug.in_(slugs))
-    )
-    return {str(row.slug): str(row.title) for row in rows}
-
-
-def _listed(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def criteria_narrative(track: Track, version: CertificateVersion) -> str:
-    """How the certificate is earned, in words: module, quiz and assignment titles, never internal slugs."""
-    rule = track.completion or {}
-    parts = []
-    if rule.get("modules") == "all":
-        modules = [f"“{title}”" for title in version.modules]
-        parts.append(
-            f"complete every module of the track ({_listed(modules)})"
-            if modules
-            else "complete every module of the track"
-        )
-    slugs = [str(slug) for slug in rule.get("quizzes") or []]
-    titles = _quiz_titles(track, slugs)
-    for slug in slugs:
-        parts.append(f"pass the quiz “{titles.get(slug) or _humanized(slug)}”")
-    if rule.get("assignment"):
-        work = version.assessed_work or _humanized(str(rule["assignment"]))
-        parts.append(f"have the assignment “{work}” assessed and passed")
+    """How the certificate was earned, in words: module, quiz and assignment titles, never internal slugs (the
+    rule the version was issued under); a certificate awarded by hand says so, as its page and PDF do."""
+    if version.basis == MANUAL:
+        return awarded_by_decision()
+    parts = rule_in_words(track, version.rule, version.modules, version.assessed_work)
     if not parts:
         return "Awarded by the issuer's staff."
-    return f"To earn the {version.track_title} certificate, the holder had to " + _listed(parts) + "."
+    return f"To earn the {version.track_title} certificate, the holder had to " + listed(parts) + "."
 
 
 def build_credential(
@@ -104,7 +79,11 @@ def build_credential(
         "id": f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": name,
-        "description": f"{organization} certifies that the holder earned the {title} certificate.",
+        "description": (
+            f"{organization} awarded the holder the {title} certificate by decision."
+            if version.basis == MANUAL
+            else f"{organization} certifies that the holder earned the {title} certificate."
+        ),
         "issuer": {
             "id": issuer_did(),
             "type": ["Profile"],

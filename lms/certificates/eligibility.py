@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from lms.courses.models import Track
 
 
@@ -67,18 +69,36 @@ def check_eligibility(user_id: int, track: Track) -> Eligibility:
 
 def assessed_work_title(track: Track) -> str | None:
     """The title of the assignment the rule names (the assessed handbook), for what the certificate certifies."""
-    from lms.assignments.models import Assignment
-    from lms.extensions import db
-
     slug = (track.completion or {}).get("assignment")
     if not slug:
         return None
+    return live_assignment_title(track, str(slug)) or humanized(str(slug))
+
+
+def live_assignment_title(track: Track, slug: str) -> str | None:
+    """The title of the track's assignment with this slug, or None when it is retired (or was never loaded)."""
+    from lms.assignments.models import Assignment
+    from lms.extensions import db
+
     title = db.session.execute(
         db.select(Assignment.title)
         .where(Assignment.track_id == track.id, Assignment.slug == slug, Assignment.retired_at.is_(None))
         .limit(1)
     ).scalar_one_or_none()
-    return str(title) if title else str(slug).replace("-", " ").replace("_", " ").capitalize()
+    return str(title) if title else None
+
+
+def assignment_retired(track: Track, slug: str) -> bool:
+    """Whether the track's assignment with this slug was retired (and none with the slug is live)."""
+    from lms.assignments.models import Assignment
+    from lms.extensions import db
+
+    retired = db.session.execute(
+        db.select(sa.func.min(sa.case((Assignment.retired_at.is_(None), 0), else_=1))).where(
+            Assignment.track_id == track.id, Assignment.slug == slug
+        )
+    ).scalar_one_or_none()
+    return retired == 1
 
 
 def is_eligible(user_id: int, track: Track) -> bool:
@@ -92,3 +112,43 @@ def is_eligible(user_id: int, track: Track) -> bool:
     for slug in rule.get("quizzes") or []:
         checks.append(lambda slug=slug: has_passed_quiz(user_id, slug))
     return bool(checks) and all(check() for check in checks)
+
+
+def quiz_titles(track_id: int, slugs: list[str]) -> dict[str, str]:
+    """The titles of the track's quizzes with these slugs (a slug without a quiz row is left out)."""
+    from lms.extensions import db
+    from lms.quizzes.models import Quiz
+
+    if not slugs:
+        return {}
+    rows = db.session.execute(
+        db.select(Quiz.slug, Quiz.title).where(Quiz.track_id == track_id, Quiz.slug.in_(slugs))
+    )
+    return {str(row.slug): str(row.title) for row in rows}
+
+
+def humanized(slug: str) -> str:
+    """A slug put in words, for when no title is known ("campaign-check" -> "Campaign check")."""
+    return slug.replace("-", " ").replace("_", " ").strip().capitalize()
+
+
+def basis_failures(user_id: int, track: Track, rule: dict[str, object] | None) -> list[str]:
+    """The parts of the completion rule that issued a certificate which no longer hold, in words (empty: it holds).
+
+    Only what the holder did can be withdrawn: a released passing grade (withdrawn, or released again below the
+    pass) and a quiz's counting attempt (re-scored below the pass). Lesson completions are never taken back, and
+    a change to the track (a lesson added or retired, a new rule) changes what the track asks of newcomers, not
+    what the holder did: `rule` is the rule as it stood when the certificate was issued, and modules are not
+    re-checked.
+    """
+    rule = rule if rule is not None else (track.completion or {})
+    failures: list[str] = []
+    slugs = [str(slug) for slug in rule.get("quizzes") or []]  # type: ignore[attr-defined]
+    failing = [slug for slug in slugs if not has_passed_quiz(user_id, slug)]
+    titles = quiz_titles(track.id, failing)
+    failures += [f"the quiz “{titles.get(slug) or humanized(slug)}” is no longer passed" for slug in failing]
+    slug = str(rule.get("assignment") or "")
+    if slug and not has_passed_assignment(user_id, track.id) and not assignment_retired(track, slug):
+        work = live_assignment_title(track, slug) or humanized(slug)
+        failures.append(f"the assignment “{work}” no longer has a released passing grade")
+    return failures

@@ -82,6 +82,14 @@ class RevokeForm(FlaskForm):
     )
 
 
+class RestoreForm(FlaskForm):
+    reason = _reason_field(
+        "Reason for restoring",
+        "Kept in the certificate's history. If its basis still does not hold, your decision stands until it does.",
+        field_id="restore-reason",
+    )
+
+
 class ReissueForm(FlaskForm):
     holder_name = StringField(
         "Name on the certificate",

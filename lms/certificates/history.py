@@ -56,6 +56,7 @@ def _snapshot(track: Track) -> dict[str, object]:
         "certifies": track.certifies,
         "modules": modules,
         "assessed_work": eligibility.assessed_work_title(track),
+        "rule": dict(track.completion or {}),
     }
 
 
@@ -71,8 +72,13 @@ def add_version(
     reason: str,
     actor: User | None,
     basis: str,
+    rule: dict[str, object] | None = None,
 ) -> CertificateVersion:
-    """Add version `number` to the certificate, with a snapshot of what the track certifies now."""
+    """Add version `number` to the certificate, with a snapshot of what the track certifies now (and of its
+    completion rule, unless `rule` keeps an earlier version's)."""
+    snapshot = _snapshot(track)
+    if rule is not None:
+        snapshot["rule"] = rule
     version = CertificateVersion(
         number=number,
         basis=basis,
@@ -83,7 +89,7 @@ def add_version(
         reason=reason,
         created_by_id=actor.id if actor else None,
         created_at=now_utc(),
-        **_snapshot(track),
+        **snapshot,
     )
     certificate.versions.append(version)
     return version
@@ -147,6 +153,8 @@ def add_next_version(
         reason=reason,
         actor=actor,
         basis=certificate.current.basis,
+        # A renewal is granted under the rule as it stands now; a reissue only corrects what is printed.
+        rule=None if action is EventAction.RENEWED else certificate.current.rule,
     )
     certificate.version_number = number
     add_history_entry(certificate, action, actor, reason, at, **changes)

@@ -91,14 +91,33 @@ def holder(code: str) -> Any:
 @login_required
 def download_pdf(code: str) -> Any:
     certificate = _holders_certificate(code)
-    if certificate.is_revoked:
-        flash("A revoked certificate has no PDF to download.", "error")
+    if certificate.is_revoked or certificate.is_suspended:
+        state = "revoked" if certificate.is_revoked else "suspended (under review)"
+        flash(f"A {state} certificate has no PDF to download.", "error")
         return redirect(url_for("certificates.holder", code=certificate.display_code))
     filename = f"certificate-{certificate.display_code}.pdf"
     data = operations.certificate_pdf(certificate)
     return Response(
         data,
         mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private"},
+    )
+
+
+@bp.route("/certificates/<code>/credential.json")
+@login_required
+def download_credential(code: str) -> Any:
+    """The signed Open Badges 3.0 credential as a file for the holder's wallet (the same one machines fetch)."""
+    from lms.certificates.credentials import MEDIA_TYPE, credential_json
+
+    certificate = _holders_certificate(code)
+    if certificate.is_revoked or certificate.is_suspended:
+        flash("A certificate that does not hold now has no credential to add to a wallet.", "error")
+        return redirect(url_for("certificates.holder", code=certificate.display_code))
+    filename = f"certificate-{certificate.display_code}.json"
+    return Response(
+        credential_json(certificate),
+        mimetype=MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private"},
     )
 

@@ -83,7 +83,14 @@ def _insert_certificate(
 def issue_certificate(user: User, track: Track, actor: User | None, reason: str) -> Certificate:
     """Issue a certificate by hand (staff, or None from a shell), with a reason; refused while one is active."""
     reason = clean_reason(reason, required=True, what="issuing a certificate by hand")
-    if active_certificate(user.id, track.id) is not None:
+    held = active_certificate(user.id, track.id)
+    if held is not None and held.is_suspended:
+        raise DomainError(
+            f"{user.full_name} already holds a certificate for {track.title}, suspended while under review. "
+            "Restore or revoke that one instead.",
+            field="user",
+        )
+    if held is not None:
         raise DomainError(
             f"{user.full_name} already holds an active certificate for {track.title}. "
             "Reissue or revoke that one instead.",

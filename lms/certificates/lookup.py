@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.certificates.codes import CodeError, format_code, parse_code
-from lms.certificates.models import Certificate, CertificateEvent, CertificateState
+from lms.certificates.models import HELD_STATES, Certificate, CertificateEvent, CertificateState
 from lms.courses.models import Track
 from lms.extensions import db
 
@@ -56,11 +56,12 @@ def certificates_of(user: User) -> Sequence[Certificate]:
 
 
 def active_certificate(user_id: int, track_id: int) -> Certificate | None:
-    """The student's active certificate for the track (at most one: a partial unique index), or None."""
+    """The certificate the student holds for the track, active or suspended (at most one: a partial unique index),
+    or None."""
     stmt = select_with_current().where(
         Certificate.user_id == user_id,
         Certificate.track_id == track_id,
-        Certificate.state == CertificateState.ACTIVE.value,
+        Certificate.state.in_(HELD_STATES),
     )
     return db.session.execute(stmt).unique().scalar_one_or_none()
 
@@ -79,9 +80,12 @@ def certificate_with_history(certificate_id: int) -> Certificate | None:
     return db.session.execute(stmt).unique().scalar_one_or_none()
 
 
-def list_certificates(query: str = "", limit: int = 100) -> Sequence[Certificate]:
-    """For staff: recent certificates, filtered by holder name, email or code (constant queries)."""
+def list_certificates(query: str = "", limit: int = 100, *, suspended: bool = False) -> Sequence[Certificate]:
+    """For staff: recent certificates, filtered by holder name, email or code (constant queries); `suspended`: the
+    review queue, the certificates suspended (oldest suspension first)."""
     stmt = select_with_current().options(joinedload(Certificate.user)).join(Certificate.user)
+    if suspended:
+        stmt = stmt.where(Certificate.state == CertificateState.SUSPENDED.value)
     query = query.strip()
     if query:
         escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -93,8 +97,17 @@ def list_certificates(query: str = "", limit: int = 100) -> Sequence[Certificate
         with contextlib.suppress(CodeError):
             conditions.append(Certificate.code == parse_code(query).canonical)
         stmt = stmt.where(sa.or_(*conditions))
-    stmt = stmt.order_by(Certificate.created_at.desc(), Certificate.id.desc()).limit(limit)
-    return db.session.execute(stmt).unique().scalars().all()
+    if suspended:
+        stmt = stmt.order_by(Certificate.suspended_at, Certificate.id)
+    else:
+        stmt = stmt.order_by(Certificate.created_at.desc(), Certificate.id.desc())
+    return db.session.execute(stmt.limit(limit)).unique().scalars().all()
+
+
+def count_suspended() -> int:
+    """How many certificates wait in the staff review queue."""
+    stmt = sa.select(sa.func.count()).where(Certificate.state == CertificateState.SUSPENDED.value)
+    return int(db.session.execute(stmt).scalar_one())
 
 
 def find_track(slug_or_title: str) -> Track | None:

@@ -19,13 +19,19 @@ from lms.extensions import db
 
 class CertificateState(enum.StrEnum):
     ACTIVE = "active"
+    SUSPENDED = "suspended"  # under review: the completion rule that issued it no longer holds
     REVOKED = "revoked"
+
+
+# The states in which a student holds the track's certificate (at most one at a time, see the index below).
+HELD_STATES = (CertificateState.ACTIVE.value, CertificateState.SUSPENDED.value)
 
 
 class Status(enum.StrEnum):
     """What a verifier is told: the state, with expiry worked out at the time of asking."""
 
     VALID = "valid"
+    SUSPENDED = "suspended"
     EXPIRED = "expired"
     REVOKED = "revoked"
     NOT_FOUND = "not_found"
@@ -35,6 +41,8 @@ class EventAction(enum.StrEnum):
     ISSUED = "issued"
     REISSUED = "reissued"
     RENEWED = "renewed"
+    SUSPENDED = "suspended"
+    RESTORED = "restored"
     REVOKED = "revoked"
 
 
@@ -56,6 +64,11 @@ class Certificate(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(sa.Text)
     revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Suspended (under review) since when, and why: the part of the completion rule that stopped holding.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Staff restored it while its basis did not hold: the rule no longer suspends it until the basis holds again.
+    upheld_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
@@ -74,19 +87,24 @@ class Certificate(db.Model):
     )
 
     __table_args__ = (
-        sa.CheckConstraint("state IN ('active', 'revoked')", name="state_known"),
+        sa.CheckConstraint("state IN ('active', 'suspended', 'revoked')", name="state_known"),
         sa.CheckConstraint(
             "(state = 'revoked') = (revoked_at IS NOT NULL AND revoked_reason IS NOT NULL)",
             name="revocation_complete",
         ),
-        # Exactly one active certificate per student per track, whatever the race: the database decides.
+        sa.CheckConstraint(
+            "(state = 'suspended') = (suspended_at IS NOT NULL AND suspended_reason IS NOT NULL)",
+            name="suspension_complete",
+        ),
+        # Exactly one held (active or suspended) certificate per student per track, whatever the race: the
+        # database decides.
         sa.Index(
-            "uq_certificates_one_active_per_track",
+            "uq_certificates_one_held_per_track",
             "user_id",
             "track_id",
             unique=True,
-            sqlite_where=sa.text("state = 'active'"),
-            postgresql_where=sa.text("state = 'active'"),
+            sqlite_where=sa.text("state IN ('active', 'suspended')"),
+            postgresql_where=sa.text("state IN ('active', 'suspended')"),
         ),
     )
 
@@ -98,14 +116,22 @@ class Certificate(db.Model):
     def is_revoked(self) -> bool:
         return self.state == CertificateState.REVOKED.value
 
+    @property
+    def is_suspended(self) -> bool:
+        return self.state == CertificateState.SUSPENDED.value
+
     def status_at(self, at: datetime) -> Status:
         return status_of(self.state, self.current.expires_at, at)
 
 
 def status_of(state: str, expires_at: datetime | None, at: datetime) -> Status:
-    """A certificate's status at a moment, from its state and its current version's expiry."""
+    """A certificate's status at a moment, from its state and its current version's expiry.
+
+    A suspended certificate says SUSPENDED even once past its expiry: whatever else is true, it is never VALID."""
     if state == CertificateState.REVOKED.value:
         return Status.REVOKED
+    if state == CertificateState.SUSPENDED.value:
+        return Status.SUSPENDED
     if expires_at is not None and expires_at <= at:
         return Status.EXPIRED
     return Status.VALID
@@ -125,6 +151,8 @@ class CertificateVersion(db.Model):
     # What the holder completed, as the track stood then: module titles and the assessed assignment's title.
     modules: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     assessed_work: Mapped[str | None] = mapped_column(sa.String(200))
+    # The track's completion rule as it stood at this version (what a later review re-checks, not today's rule).
+    rule: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     # "completion": issued because the track's rule was met; "manual": awarded by staff with a reason. The public
     # page only claims completed modules and assessed work for the first.
     basis: Mapped[str] = mapped_column(sa.String(16), default="completion", server_default="completion")
@@ -149,7 +177,7 @@ class CertificateVersion(db.Model):
 
 
 class CertificateEvent(db.Model):
-    """Every state change of a certificate, with who (None: the platform itself), when and why."""
+    """Every state change of a certificate, with who (None: the platform itself, `data["automatic"]`), when, why."""
 
     __tablename__ = "certificate_events"
 
@@ -166,5 +194,8 @@ class CertificateEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
     __table_args__ = (
-        sa.CheckConstraint("action IN ('issued', 'reissued', 'renewed', 'revoked')", name="action_known"),
+        sa.CheckConstraint(
+            "action IN ('issued', 'reissued', 'renewed', 'suspended', 'restored', 'revoked')",
+            name="action_known",
+        ),
     )

@@ -5,6 +5,8 @@ features and tests need one import:
 
 - issuing.py: by the completion rule (on_progress_changed, issue_if_eligible) or by hand (issue_certificate);
 - reissuing.py, renewal.py, revoking.py: a new version under the same code, another validity period, revocation;
+- suspension.py: a certificate whose basis is withdrawn is suspended (under review) and restored when it holds
+  again, by the platform or by staff (restore_certificate);
 - history.py: what every change writes (a version, a history entry) and the checks of reasons and names;
 - validity.py: expiry dates and the renewal window;
 - lookup.py: reading certificates (by code, by holder, for staff) and the canonical verification URL;
@@ -23,6 +25,7 @@ from lms.certificates.lookup import (
     active_certificate,
     certificate_with_history,
     certificates_of,
+    count_suspended,
     find_certificate,
     find_track,
     list_certificates,
@@ -33,6 +36,7 @@ from lms.certificates.pdf import certificate_pdf
 from lms.certificates.reissuing import reissue_certificate
 from lms.certificates.renewal import renew_certificate
 from lms.certificates.revoking import revoke_certificate
+from lms.certificates.suspension import restore_certificate, review_certificates
 from lms.certificates.validity import RENEWAL_WINDOW, add_months, expiry_for, in_renewal_window
 from lms.certificates.verification import (
     MAX_BULK_CODES,
@@ -58,6 +62,7 @@ __all__ = [
     "certificate_pdf",
     "certificate_with_history",
     "certificates_of",
+    "count_suspended",
     "count_verifications",
     "expiry_for",
     "find_certificate",
@@ -70,6 +75,8 @@ __all__ = [
     "on_progress_changed",
     "reissue_certificate",
     "renew_certificate",
+    "restore_certificate",
+    "review_certificates",
     "revoke_certificate",
     "split_codes",
     "stamp_code",

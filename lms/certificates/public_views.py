@@ -27,7 +27,9 @@ from lms.errors import DomainError
 from lms.extensions import db, limiter, login_manager
 from lms.page_cache import page_cache_of
 
-HTTP_STATUS = {Status.VALID: 200, Status.EXPIRED: 200, Status.REVOKED: 410, Status.NOT_FOUND: 404}
+HTTP_STATUS = {
+    Status.VALID: 200, Status.SUSPENDED: 200, Status.EXPIRED: 200, Status.REVOKED: 410, Status.NOT_FOUND: 404,
+}  # fmt: skip
 MACHINE_TYPES = ("application/ld+json", "application/json")
 BULK_CSV_HEADER = (
     "entered", "code", "status", "holder", "track", "issued", "expires", "revoked", "reason", "url",
@@ -114,7 +116,14 @@ def verify_json(code: str) -> Any:
 @public
 @limiter.shared_limit(_verify_limit, scope="certificate-verify")
 def verify(code: str) -> Any:
-    """The canonical public URL of a certificate: a page for people, an Open Badges assertion for machines."""
+    """The canonical public URL of a certificate: a page for people, an Open Badges assertion for machines, and
+    the signed Open Badges 3.0 credential for those that ask for application/vc+ld+json."""
+    from lms.certificates.credential_views import credential_response, credential_wanted
+
+    if credential_wanted():
+        response = credential_response(code, "certificates.verify")
+        response.vary.add("Accept")
+        return response
     return _verify(code, machine=_machine_wanted(), json_route=False)
 
 
@@ -145,6 +154,8 @@ def _assertion_response(parsed: ParsedCode) -> Any:
         return _json({"error": "Not found", "message": message, "status": 404}, 404)
     if certificate.is_revoked:
         return _json(_revoked_document(certificate), 410)
+    if certificate.is_suspended:
+        return _json(openbadges.suspended_assertion(certificate), HTTP_STATUS[Status.SUSPENDED])
     return _json(openbadges.assertion(certificate), HTTP_STATUS[result.status or Status.NOT_FOUND])
 
 
@@ -171,10 +182,16 @@ def _render_verify_page(parsed: ParsedCode, certificate: Certificate | None, sta
         certificate=certificate,
         version=certificate.current if certificate else None,
         url=url,
-        qr=qr_data_uri(url) if certificate is not None and not certificate.is_revoked else None,
+        qr=qr_data_uri(url) if status in (Status.VALID, Status.EXPIRED) else None,
         json_url=url_for("certificates.verify_json", code=parsed.display),
         form=VerifyForm(formdata=None),
+        renewal_requirements=_renewal_requirements(certificate) if status is Status.EXPIRED else "",
     )
+
+
+def _renewal_requirements(certificate: Certificate | None) -> str:
+    """What the track asks of a holder who renews, in words (public: the track's rule, nothing of the holder)."""
+    return openbadges.listed(openbadges.rule_in_words(certificate.track)) if certificate is not None else ""
 
 
 def _revoked_document(certificate: Certificate) -> dict[str, Any]:
@@ -216,10 +233,13 @@ def verify_bulk() -> Any:
 
 
 def _bulk_csv_row(item: operations.Verification) -> list[str]:
-    """One looked-up code as a CSV row: a revoked certificate shows its track, date and reason, not its holder."""
+    """One looked-up code as a CSV row: a revoked certificate shows its track, date and reason, not its holder; a
+    suspended one its track and that it is under review."""
     row = [item.entered, item.code.display if item.code else "", item.status_label]
     certificate = item.certificate
-    if certificate is not None and not certificate.is_revoked:
+    if certificate is not None and certificate.is_suspended:
+        row += ["", certificate.current.track_title, "", "", "", openbadges.SUSPENDED_NOTICE]
+    elif certificate is not None and not certificate.is_revoked:
         version = certificate.current
         row += [
             version.holder_name,
@@ -265,4 +285,5 @@ def openbadges_badge_class(track_slug: str) -> Any:
     track = db.session.execute(db.select(Track).where(Track.slug == track_slug)).scalar_one_or_none()
     if track is None:
         return _json({"error": "Not found", "message": "No badge has this name.", "status": 404}, 404)
-    return _json(openbadges.badge_class(track))
+    basis = openbadges.MANUAL if request.args.get("basis") == openbadges.MANUAL else "completion"
+    return _json(openbadges.badge_class(track, basis))

@@ -27,6 +27,8 @@ def renew_certificate(certificate: Certificate, actor: User, reason: str = "") -
     at = now_utc()
     if certificate.is_revoked:
         raise DomainError("A revoked certificate cannot be renewed.")
+    if certificate.is_suspended:
+        raise DomainError("A suspended certificate cannot be renewed while it is under review.")
     track = certificate.track
     if certificate.current.expires_at is None:
         raise DomainError("This certificate does not expire; there is nothing to renew.")

@@ -1,4 +1,5 @@
-"""Certificate pages for staff: the list and search, issuing by hand, a history, reissuing and revoking."""
+"""Certificate pages for staff: the list and search, the review queue of suspended certificates, issuing by hand,
+a history, reissuing, restoring and revoking."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from lms.accounts.access import acting_user, staff_required
 from lms.accounts.operations import find_user_by_email
 from lms.certificates import operations
-from lms.certificates.forms import IssueForm, ReissueForm, RevokeForm
+from lms.certificates.forms import IssueForm, ReissueForm, RestoreForm, RevokeForm
 from lms.certificates.models import Certificate
 from lms.certificates.views import bp, certificate_or_404
 from lms.clock import now_utc
@@ -28,7 +29,11 @@ def _field_error(form: Any, error: DomainError) -> None:
 
 
 def _staff_detail_page(
-    certificate: Certificate, revoke_form: RevokeForm, reissue_form: ReissueForm, status: int = 200
+    certificate: Certificate,
+    revoke_form: RevokeForm,
+    reissue_form: ReissueForm,
+    status: int = 200,
+    restore_form: RestoreForm | None = None,
 ) -> Any:
     at = now_utc()
     page = render_template(
@@ -38,6 +43,7 @@ def _staff_detail_page(
         status=certificate.status_at(at),
         revoke_form=revoke_form,
         reissue_form=reissue_form,
+        restore_form=restore_form or RestoreForm(formdata=None),
         url=operations.verification_url(certificate),
     )
     return page, status
@@ -62,9 +68,15 @@ def _staff_certificate(code: str) -> Certificate:
 @staff_required
 def staff_list() -> Any:
     query = request.args.get("q", "")[:200]
-    certificates = operations.list_certificates(query)
+    suspended = request.args.get("state") == "suspended"  # the review queue
+    certificates = operations.list_certificates(query, suspended=suspended)
     return render_template(
-        "certificates/staff_list.html", certificates=certificates, query=query, now=now_utc()
+        "certificates/staff_list.html",
+        certificates=certificates,
+        query=query,
+        now=now_utc(),
+        suspended=suspended,
+        suspended_count=operations.count_suspended(),
     )
 
 
@@ -114,6 +126,25 @@ def staff_revoke(code: str) -> Any:
             flash(f"Certificate {certificate.display_code} is revoked.", "success")
         return redirect(url_for("certificates.staff_detail", code=certificate.display_code))
     return _staff_detail_page(certificate, form, _reissue_form_for(certificate), 422)
+
+
+@bp.route("/staff/certificates/<code>/restore", methods=["POST"])
+@staff_required
+def staff_restore(code: str) -> Any:
+    certificate = _staff_certificate(code)
+    form = RestoreForm()
+    if form.validate_on_submit():
+        try:
+            operations.restore_certificate(certificate, acting_user(), form.reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            flash(f"Certificate {certificate.display_code} is restored.", "success")
+        return redirect(url_for("certificates.staff_detail", code=certificate.display_code))
+    return _staff_detail_page(
+        certificate, RevokeForm(formdata=None), _reissue_form_for(certificate), 422, form
+    )
 
 
 @bp.route("/staff/certificates/<code>/reissue", methods=["POST"])

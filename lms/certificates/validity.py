@@ -27,6 +27,12 @@ def expiry_for(track: Track, issued_at: datetime) -> datetime | None:
 
 
 def in_renewal_window(certificate: Certificate, at: datetime) -> bool:
-    """Whether the holder may renew at `at`: not revoked, expiring, and at most RENEWAL_WINDOW before expiry."""
+    """Whether the holder may renew at `at`: not revoked or suspended, expiring, and at most RENEWAL_WINDOW before
+    expiry."""
     expires = certificate.current.expires_at
-    return not certificate.is_revoked and expires is not None and at >= expires - RENEWAL_WINDOW
+    return (
+        not certificate.is_revoked
+        and not certificate.is_suspended
+        and expires is not None
+        and at >= expires - RENEWAL_WINDOW
+    )

@@ -63,7 +63,8 @@ def count_verifications(codes: Iterable[str]) -> int:
 
 @dataclass(frozen=True)
 class Stamp:
-    """What decides a certificate's public page: its identity, state and current version, and the status now."""
+    """What decides a certificate's public page: its identity, state (and since when) and current version, and the
+    status now."""
 
     certificate_id: int
     code: str
@@ -71,6 +72,7 @@ class Stamp:
     state: str
     revoked_at: datetime | None
     status: Status
+    suspended_at: datetime | None = None  # a suspension lifted and made again shows its own date
 
 
 _STAMP = (
@@ -79,6 +81,7 @@ _STAMP = (
         Certificate.version_number,
         Certificate.state,
         Certificate.revoked_at,
+        Certificate.suspended_at,
         CertificateVersion.expires_at,
     )
     .join(
@@ -103,7 +106,9 @@ def stamp_code(code: ParsedCode) -> Stamp | None:
     at = now_utc()
     tally_of(current_app).add(row.id, at)
     status = status_of(row.state, row.expires_at, at)
-    return Stamp(row.id, code.canonical, row.version_number, row.state, row.revoked_at, status)
+    return Stamp(
+        row.id, code.canonical, row.version_number, row.state, row.revoked_at, status, row.suspended_at
+    )
 
 
 def verify_code(code: ParsedCode) -> Verification:

@@ -180,6 +180,7 @@ def enroll(user: User, track: Track, at: datetime | None = None) -> Enrollment:
         db.session.rollback()
         raise DomainError(f"You are already enrolled in {track.title}.") from error
     record_event(user.id, action, "track", track.id, track=track.slug)
+    events.emit(events.Enrolled(user_id=user.id, track_id=track.id))  # a new enrolment, or a return
     db.session.commit()
     return enrollment
 

@@ -57,6 +57,13 @@ RULES = [
         data=lambda s: {"reason": ""},
     ),
     Rule(
+        "certificates.staff_restore",
+        "POST",
+        lambda s: f"/staff/certificates/{s.code}/restore",
+        staff_only(422),
+        data=lambda s: {"reason": ""},
+    ),
+    Rule(
         "certificates.staff_reissue",
         "POST",
         lambda s: f"/staff/certificates/{s.code}/reissue",
