@@ -98,7 +98,7 @@ def prepare(students: int, quiz_takers: int) -> dict[str, object]:
 
 
 def _demo_accounts() -> list[tuple[object, str, str, str]]:
-    from lms.cli import DEMO_ACCOUNTS
+    from lms.accounts.cli import DEMO_ACCOUNTS
 
     return DEMO_ACCOUNTS  # type: ignore[return-value]
 

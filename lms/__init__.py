@@ -54,8 +54,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_request_hooks(app)
     install_navigation(app)
 
+    from lms.accounts.cli import register_commands as register_account_commands
     from lms.cli import lms_cli
 
+    register_account_commands()
     app.cli.add_command(lms_cli)
 
     from lms.accounts.access import undeclared_views
@@ -97,7 +99,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from lms.accounts.views import bp as accounts_bp
-    from lms.pages import bp as pages_bp
+    from lms.pages.views import bp as pages_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(accounts_bp)

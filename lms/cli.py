@@ -3,52 +3,28 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from lms.accounts import operations
-from lms.accounts.models import Role
 from lms.content import ContentInvalid, check_content, sync_content
-from lms.errors import DomainError
-from lms.extensions import db
 
-DEMO_ACCOUNTS = [
-    (Role.ADMIN, "admin@example.org", "Avery Admin", "blue-harbor-lantern"),
-    (Role.INSTRUCTOR, "instructor@example.org", "Irene Instructor", "green-meadow-compass"),
-    (Role.STUDENT, "student@example.org", "Sam Student", "amber-fox-journey"),
-    (Role.STUDENT, "student2@example.org", "Sasha Student", "silver-oak-whistle"),
-]
+_BOOTSTRAP_STEPS: list[tuple[Callable[[], None], bool]] = []
+
+
+def add_bootstrap_step(step: Callable[[], None], *, demo_only: bool = False) -> None:
+    """A feature's part of `lms bootstrap`, run after the migrations and the content sync, in the order added
+    (`demo_only`: only with --demo, the default of a development start)."""
+    if all(existing is not step for existing, _ in _BOOTSTRAP_STEPS):
+        _BOOTSTRAP_STEPS.append((step, demo_only))
 
 
 @click.group("lms")
 def lms_cli() -> None:
     """Run the platform: users, content, maintenance."""
-
-
-@lms_cli.command("create-user")
-@click.option("--email", required=True, help="Sign-in email (stored lower-cased).")
-@click.option("--name", "full_name", required=True, help="Full name, as printed on certificates.")
-@click.option(
-    "--role", type=click.Choice([r.value for r in Role]), default=Role.STUDENT.value, show_default=True
-)
-@click.password_option(help="Asked for when not given.")
-@with_appcontext
-def create_user(email: str, full_name: str, role: str, password: str) -> None:
-    """Create an account, or change the role of an existing one."""
-    existing = operations.find_user_by_email(email)
-    if existing is not None:
-        operations.set_role(None, existing, Role(role))
-        click.echo(f"{existing.email} already exists; role is now {role}.")
-        return
-    try:
-        user = operations.register_user(email, full_name, password, Role(role))
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from error
-    click.echo(f"Created {user.role} {user.email}.")
 
 
 @lms_cli.command("bootstrap")
@@ -60,17 +36,9 @@ def bootstrap(demo: bool) -> None:
 
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.get_current_context().invoke(sync_content_command, quiet=True)
-    if demo:
-        _ensure_demo_accounts()
-
-
-def _ensure_demo_accounts() -> None:
-    click.echo("\nDemo accounts (development only):")
-    for role, email, name, password in DEMO_ACCOUNTS:
-        if operations.find_user_by_email(email) is None:
-            operations.register_user(email, name, password, role)
-        click.echo(f"  {role.value:<10}  {email:<24}  password: {password}")
-    click.echo("")
+    for step, demo_only in _BOOTSTRAP_STEPS:
+        if demo or not demo_only:
+            step()
 
 
 def _content_dirs() -> tuple[Path, Path]:

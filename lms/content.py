@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lms.extensions import db
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -91,8 +93,6 @@ class ContentInvalid(Exception):
 
 def sync_content(courses_dir: Path, quizzes_dir: Path) -> list[Change]:
     """Check, then load everything in one transaction; a failing check writes nothing."""
-    from lms.extensions import db
-
     content = check_content(courses_dir, quizzes_dir)
     if content.problems:
         raise ContentInvalid(content.problems)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lms.accounts.models import User
+if TYPE_CHECKING:  # for the annotations only: plumbing never imports a feature
+    from lms.accounts.models import User
 
 
 @dataclass(frozen=True)

@@ -7,20 +7,28 @@ from dataclasses import dataclass
 from flask import Flask, request, url_for
 from flask_login import current_user
 
-from lms.accounts.models import Role
-
 
 @dataclass(frozen=True)
 class NavItem:
+    """A menu entry and who sees it, by role name: features pass lms.accounts.models.Role members (a StrEnum, so
+    each is its name), and the menu needs no import of accounts to compare them."""
+
     label: str
     endpoint: str
-    roles: frozenset[Role] | None  # None: everyone, signed in or not
+    roles: frozenset[str] | None  # None: everyone, signed in or not
 
 
-ALL_SIGNED_IN = frozenset(Role)
+class _EveryRole(frozenset[str]):
+    """Holds every role name there is: anyone signed in, whichever roles accounts defines."""
+
+    def __contains__(self, role: object) -> bool:
+        return isinstance(role, str)
+
+
+ALL_SIGNED_IN: frozenset[str] = _EveryRole()
 NAV_ITEMS: list[NavItem] = [
     NavItem("Dashboard", "pages.dashboard", ALL_SIGNED_IN),
-    NavItem("Users", "accounts.admin_users", frozenset({Role.ADMIN})),
+    NavItem("Users", "accounts.admin_users", frozenset({"admin"})),  # Role.ADMIN
 ]
 
 
@@ -32,12 +40,12 @@ def add_nav_item(item: NavItem, position: int | None = None) -> None:
 
 def install_navigation(app: Flask) -> None:
     # The menu of each role on each page, built once per process: it changes only with the app's routes.
-    menus: dict[tuple[str, Role | None, str | None], tuple[dict[str, object], ...]] = {}
+    menus: dict[tuple[str, str | None, str | None], tuple[dict[str, object], ...]] = {}
 
     @app.context_processor
     def navigation() -> dict[str, object]:
         def main_navigation() -> tuple[dict[str, object], ...]:
-            role = current_user.role_enum if current_user.is_authenticated else None
+            role = str(current_user.role) if current_user.is_authenticated else None
             key = (request.script_root, role, request.endpoint)
             menu = menus.get(key)
             if menu is None:
@@ -47,7 +55,7 @@ def install_navigation(app: Flask) -> None:
         return {"main_navigation": main_navigation}
 
 
-def _menu(app: Flask, role: Role | None) -> tuple[dict[str, object], ...]:
+def _menu(app: Flask, role: str | None) -> tuple[dict[str, object], ...]:
     items = []
     for item in NAV_ITEMS:
         if item.endpoint not in app.view_functions:

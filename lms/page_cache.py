@@ -2,11 +2,11 @@
 
 Each use reads what decides its page at every request (from the database), and renders only when no page is kept
 for that key:
-- public verification pages (lms.certificates.views), under the certificate's stamp: revoked, reissued or renewed
+- public verification pages (lms.certificates.public_views), under the certificate's stamp: revoked, reissued or renewed
   (a new version), or expired changes the stamp;
-- lesson pages (lms.courses.lesson_pages), under the track's content version and where the reader stands.
+- lesson pages (lms.courses.lesson_views), under the track's content version and where the reader stands.
 
-The same map keeps the attempts a process has read for autosaves (lms.quizzes.operations.known_attempt): not a
+The same map keeps the attempts a process has read for autosaves (lms.quizzes.fast.known_attempt): not a
 page, but kept and forgotten the same way.
 
 Every other per-process cache of rows read from the database (an `functools.lru_cache` of a quiz version's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,40 @@ def page(chromium: Any, live_server: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def live_server(_no_connection_across_fork: None, live_server: Any) -> Any:
-    """pytest-flask's live server, forked only once this process holds no database connection.
+def live_server_inherits() -> None:
+    """What the live server must inherit from this process (monkeypatched stand-ins), in place before it forks.
+
+    The server forks as soon as a test asks for it (pytest-flask's autouse fixture pushes its request context),
+    before the test's own fixtures run: a module whose server needs a stand-in overrides this fixture. Rows need
+    nothing of the kind: the server reads the same database, so fixtures write them before or after the fork."""
+
+
+@pytest.fixture
+def live_server(
+    live_server_inherits: None, _live_server_address: None, _no_connection_across_fork: None, live_server: Any
+) -> Any:
+    """pytest-flask's live server, forked only once this process holds no database connection, with the app's
+    links (certificate URLs, Open Badges ids) pointing at it unless the test configured an address of its own.
 
     A connection open at fork time would be shared with the server: for SQLite that means the server keeps reading
     through a deleted WAL index and never sees rows the test writes afterwards (SQLite: never carry a connection
     across fork)."""
     return live_server
+
+
+@pytest.fixture
+def _live_server_address(app: Any, app_config: dict[str, Any], pytestconfig: pytest.Config) -> None:
+    """Choose the live server's port now (pytest-flask would choose it while forking) so that BASE_URL says it."""
+    port = app.config.get("LIVESERVER_PORT") or pytestconfig.getvalue("live_server_port") or _free_port()
+    app.config["LIVESERVER_PORT"] = port
+    if "BASE_URL" not in app_config:
+        app.config["BASE_URL"] = f"http://{pytestconfig.getvalue('live_server_host')}:{port}"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

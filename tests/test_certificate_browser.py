@@ -3,8 +3,6 @@ revokes it and the same URL says so."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from lms.accounts.models import Role
@@ -18,29 +16,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def live_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def stand_ins(monkeypatch):
-    """The quiz and handbook parts of the rule are met (stand-ins); the modules part is real."""
+def live_server_inherits(monkeypatch):
+    """The quiz and handbook parts of the rule are met (stand-ins the server inherits); the modules part is real."""
     monkeypatch.setattr(eligibility, "has_passed_quiz", lambda user_id, slug: True)
     monkeypatch.setattr(eligibility, "has_passed_assignment", lambda user_id, track_id: True)
-
-
-@pytest.fixture
-def app_config(app_config, live_port, pytestconfig, stand_ins):
-    """The live server is forked as soon as the app exists (pytest-flask's autouse fixture), so the stand-ins,
-    which the server inherits, must be in place first."""
-    host = pytestconfig.getvalue("live_server_host")
-    return {
-        **app_config,
-        "LIVESERVER_PORT": live_port,
-        "BASE_URL": f"http://{host}:{live_port}",
-    }
 
 
 @pytest.fixture

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from lms.database import dispose_engines
-from lms.extensions import db
 from tests.conftest import PASSWORD
 from tests.fixtures.courses.samples import make_track
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def unshared_connections(app):
-    """The live server is a forked process: close the pool first, so it never shares a connection with us."""
-    dispose_engines(db.engine)
-
-
-def test_enrol_read_complete_and_see_progress_move(unshared_connections, page, make_user):
+def test_enrol_read_complete_and_see_progress_move(page, make_user):
     student = make_user(full_name="Stella Student")
     make_track("sample", modules=2, lessons_per_module=2)
     page.goto("/login")

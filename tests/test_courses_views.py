@@ -288,7 +288,7 @@ def test_track_and_lesson_pages_run_a_constant_number_of_queries(client, login, 
     assert _queries(client, "/dashboard") == counts["dashboard"][0]
 
 
-# --- lesson pages kept rendered (lms.courses.lesson_pages) and read in one statement ---------------------------
+# --- lesson pages kept rendered (lms.courses.lesson_views) and read in one statement ---------------------------
 
 
 def _token_in(page: str) -> str:

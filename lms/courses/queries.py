@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
 from lms.accounts.models import Identity, User
 from lms.courses.models import Enrollment, Lesson, Module, Track
-from lms.courses.operations import TrackReading, is_staff
+from lms.courses.operations import TrackReading, dashboard_outlines, is_staff
 from lms.courses.progress import LessonState, ModuleState, Outline, load_outline
 from lms.courses.snapshot import LessonInfo
 from lms.extensions import db
@@ -65,6 +66,22 @@ def catalog_entries(reader: User | None) -> list[CatalogEntry]:
         )
         for track in tracks
     ]
+
+
+def dashboard_panel(user: User) -> dict[str, Any] | None:
+    """The dashboard's courses panel: each enrolled track with its progress and where to continue; students
+    without one are pointed to the catalog, staff without one see nothing."""
+    items = [
+        {
+            "enrollment": enrollment,
+            "outline": outline,
+            "continue": outline.continue_lesson(enrollment.last_lesson_id),
+        }
+        for enrollment, outline in dashboard_outlines(user)
+    ]
+    if not items and is_staff(user):
+        return None
+    return {"items": items}
 
 
 def modules_by_week(track: Track, outline: Outline) -> list[tuple[int | None, list[ModuleState]]]:

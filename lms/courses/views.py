@@ -9,9 +9,11 @@ from flask_login import current_user
 
 from lms.accounts.access import acting_user, login_required, preloaded_or, public, reads_user_with, signed_in
 from lms.accounts.models import Identity, Reader
-from lms.courses import lesson_pages, operations, queries
+from lms.assignments import operations as assignment_operations
+from lms.courses import lesson_views, operations, queries
 from lms.courses.models import Track
 from lms.errors import DomainError, NotFound
+from lms.quizzes import operations as quiz_operations
 
 bp = Blueprint("courses", __name__)
 
@@ -48,7 +50,7 @@ def track(slug: str) -> Any:
         "courses/track.html",
         module_quizzes=quizzes["module"],
         final_quizzes=quizzes["final"],
-        assignments=_track_assignments(track),
+        assignments=assignment_operations.assignments_for_track(track.id),
         track=track,
         outline=outline,
         enrollment=enrollment,
@@ -61,22 +63,14 @@ def track(slug: str) -> Any:
 
 def _track_quizzes(track: Track, reader: Any) -> dict[str, Any]:
     """The track's quizzes with the reader's standing: by module id, and the final exams."""
-    from lms.quizzes.operations import quizzes_for_track
-
     by_module: dict[int, list[Any]] = {}
     finals = []
-    for status in quizzes_for_track(track.id, reader.id if reader is not None else None):
+    for status in quiz_operations.quizzes_for_track(track.id, reader.id if reader is not None else None):
         if status.quiz.module_id is None:
             finals.append(status)
         else:
             by_module.setdefault(status.quiz.module_id, []).append(status)
     return {"module": by_module, "final": finals}
-
-
-def _track_assignments(track: Track) -> list[Any]:
-    from lms.assignments.operations import assignments_for_track
-
-    return assignments_for_track(track.id)
 
 
 @bp.post("/tracks/<slug>/enroll")
@@ -128,8 +122,8 @@ def _reading_for(reader: Identity, slug: str) -> operations.TrackReading:
 def lesson(slug: str, lesson_slug: str) -> Any:
     reader = signed_in()
     reading = _reading_for(reader, slug)
-    key = lesson_pages.page_key(reader, reading, lesson_slug)
-    kept = lesson_pages.find_page(key)
+    key = lesson_views.page_key(reader, reading, lesson_slug)
+    kept = lesson_views.find_page(key)
     if kept is None:
         track = reading.track
         page = queries.lesson_page(reader, reading, lesson_slug)
@@ -139,7 +133,7 @@ def lesson(slug: str, lesson_slug: str) -> Any:
             return render_template("courses/lesson_enrol.html", track=track, page=page), 403
         if page.refusal == "locked":
             return render_template("courses/lesson_locked.html", track=track, page=page), 403
-        kept = lesson_pages.render_page(
+        kept = lesson_views.render_page(
             key,
             reader,
             page.lesson.id,
@@ -147,7 +141,7 @@ def lesson(slug: str, lesson_slug: str) -> Any:
         )
     if reading.enrollment is not None:
         operations.record_visit(reading.enrollment, kept.lesson_id)
-    return lesson_pages.page_for(kept, reader)
+    return lesson_views.page_for(kept, reader)
 
 
 @bp.post("/tracks/<slug>/lessons/<lesson_slug>/complete")

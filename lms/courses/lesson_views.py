@@ -1,4 +1,5 @@
-"""Lesson pages kept rendered per process, shared by the readers who stand at the same point of a track.
+"""The lesson page's web layer: pages kept rendered per process, shared by the readers who stand at the same point
+of a track.
 
 A lesson page shows three things:
 - the lesson: the track's content at its content version;

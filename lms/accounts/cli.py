@@ -1,0 +1,59 @@
+"""The accounts feature's commands: `lms create-user`, and the demo accounts `lms bootstrap` creates."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from lms.accounts import operations
+from lms.accounts.models import Role
+from lms.errors import DomainError
+from lms.extensions import db
+
+DEMO_ACCOUNTS = [
+    (Role.ADMIN, "admin@example.org", "Avery Admin", "blue-harbor-lantern"),
+    (Role.INSTRUCTOR, "instructor@example.org", "Irene Instructor", "green-meadow-compass"),
+    (Role.STUDENT, "student@example.org", "Sam Student", "amber-fox-journey"),
+    (Role.STUDENT, "student2@example.org", "Sasha Student", "silver-oak-whistle"),
+]
+
+
+@click.command("create-user")
+@click.option("--email", required=True, help="Sign-in email (stored lower-cased).")
+@click.option("--name", "full_name", required=True, help="Full name, as printed on certificates.")
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default=Role.STUDENT.value, show_default=True
+)
+@click.password_option(help="Asked for when not given.")
+@with_appcontext
+def create_user(email: str, full_name: str, role: str, password: str) -> None:
+    """Create an account, or change the role of an existing one."""
+    existing = operations.find_user_by_email(email)
+    if existing is not None:
+        operations.set_role(None, existing, Role(role))
+        click.echo(f"{existing.email} already exists; role is now {role}.")
+        return
+    try:
+        user = operations.register_user(email, full_name, password, Role(role))
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+def ensure_demo_accounts() -> None:
+    """Create the demo accounts that do not exist yet, and print their logins (development only)."""
+    click.echo("\nDemo accounts (development only):")
+    for role, email, name, password in DEMO_ACCOUNTS:
+        if operations.find_user_by_email(email) is None:
+            operations.register_user(email, name, password, role)
+        click.echo(f"  {role.value:<10}  {email:<24}  password: {password}")
+    click.echo("")
+
+
+def register_commands() -> None:
+    """Add `lms create-user`, and the demo accounts as a step of `lms bootstrap --demo`."""
+    from lms.cli import add_bootstrap_step, lms_cli
+
+    lms_cli.add_command(create_user)
+    add_bootstrap_step(ensure_demo_accounts, demo_only=True)
