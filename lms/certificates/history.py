@@ -18,6 +18,7 @@ from lms.certificates.models import Certificate, CertificateEvent, CertificateVe
 from lms.clock import now_utc
 from lms.courses.models import Track
 from lms.errors import DomainError
+from lms.events import CertificateReissued, emit
 from lms.extensions import db
 
 TEMPLATES = {"classic": "Classic", "modern": "Modern"}
@@ -162,4 +163,23 @@ def add_next_version(
         actor.id, f"certificate.{action.value}", "certificate", certificate.id, version=number, reason=reason
     )
     db.session.flush()
+    return version
+
+
+def commit_new_version(
+    certificate: Certificate, version: CertificateVersion, actor: User, reason: str
+) -> CertificateVersion:
+    """Announce a new version (CertificateReissued, inside the transaction), commit it, and make the certificate
+    read its current version again: the last step of a reissue and of a renewal."""
+    emit(
+        CertificateReissued(
+            certificate_id=certificate.id,
+            user_id=certificate.user_id,
+            actor_id=actor.id,
+            version_number=version.number,
+            reason=reason,
+        )
+    )
+    db.session.commit()
+    db.session.expire(certificate, ["current"])
     return version

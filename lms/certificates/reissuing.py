@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from lms.accounts.models import User
-from lms.certificates.history import TEMPLATES, add_next_version, clean_name, clean_reason
+from lms.certificates.history import TEMPLATES, add_next_version, clean_name, clean_reason, commit_new_version
 from lms.certificates.models import Certificate, CertificateVersion, EventAction
 from lms.clock import now_utc
 from lms.errors import DomainError
-from lms.events import CertificateReissued, emit
-from lms.extensions import db
 
 
 def reissue_certificate(
@@ -45,15 +43,4 @@ def reissue_certificate(
         expires_at=current.expires_at,
         changes={"holder_name": [current.holder_name, name], "template": [current.template, template]},
     )
-    emit(
-        CertificateReissued(
-            certificate_id=certificate.id,
-            user_id=certificate.user_id,
-            actor_id=actor.id,
-            version_number=version.number,
-            reason=reason,
-        )
-    )
-    db.session.commit()
-    db.session.expire(certificate, ["current"])
-    return version
+    return commit_new_version(certificate, version, actor, reason)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from lms.accounts.models import User
 from lms.certificates import eligibility
-from lms.certificates.history import add_next_version, clean_reason
+from lms.certificates.history import add_next_version, clean_reason, commit_new_version
 from lms.certificates.models import Certificate, CertificateVersion, EventAction
 from lms.certificates.validity import RENEWAL_WINDOW, expiry_for, in_renewal_window
 from lms.clock import now_utc
 from lms.errors import DomainError
-from lms.events import CertificateReissued, emit
-from lms.extensions import db
 
 
 def renew_certificate(certificate: Certificate, actor: User, reason: str = "") -> CertificateVersion:
@@ -58,15 +56,4 @@ def renew_certificate(certificate: Certificate, actor: User, reason: str = "") -
         expires_at=expiry_for(track, at),
         changes={},
     )
-    emit(
-        CertificateReissued(
-            certificate_id=certificate.id,
-            user_id=certificate.user_id,
-            actor_id=actor.id,
-            version_number=version.number,
-            reason=reason,
-        )
-    )
-    db.session.commit()
-    db.session.expire(certificate, ["current"])
-    return version
+    return commit_new_version(certificate, version, actor, reason)
