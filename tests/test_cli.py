@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from lms import create_app
 from lms.accounts import operations
-from lms.accounts.models import User
 from lms.accounts.cli import DEMO_ACCOUNTS
+from lms.accounts.models import User
 from lms.courses.models import Track
 from lms.database import dispose_engines
 from lms.extensions import db
