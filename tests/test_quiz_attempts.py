@@ -149,7 +149,7 @@ def test_after_deadline_and_grace_saves_are_refused_and_the_attempt_is_finalized
     assert done.state == "submitted" and done.submitted_by == "server"
     assert done.results["goal"] == {"answer": "c1", "points": 1.0, "max": 1.0, "save_id": 1}
     assert done.results["roi"]["answer"] is None
-    assert done.submitted_at == T0 + timedelta(seconds=603)
+    assert done.submitted_at == T0 + timedelta(seconds=600)  # its deadline, not the deadline + network grace
 
 
 def test_client_times_in_the_future_count_as_now(client, taking):
@@ -358,10 +358,17 @@ def test_grace_mode_allows_only_submitting_after_the_deadline(app, client, login
     assert "answers can no longer be changed. Submit your attempt now." in refused.get_json()["message"]
     assert client.get(f"/quizzes/attempts/{attempt_id}").status_code == 200  # not finalized inside the grace
     at(665)
+    # Submit only: the submission is recorded and scores the answers saved in time; the form's are not stored.
     response = client.post(f"/quizzes/attempts/{attempt_id}/submit", data={"q-goal": "c1", "q-pilot": "true"})
     assert response.status_code == 302 and response.location.endswith("/result")
     done = attempt(attempt_id)
-    assert done.submitted_by == "student" and done.score == 2.0
+    assert done.submitted_by == "student" and done.score == 1.0
+    assert done.results["pilot"]["answer"] is None
+    assert [(s.question_id, s.source) for s in db.session.execute(sa.select(AnswerSave)).scalars()] == [
+        ("goal", "autosave")
+    ]
+    page = client.get(response.location).get_data(as_text=True)
+    assert "the ones in the form you sent were not saved" in page
 
 
 def test_grace_mode_finalizes_after_the_grace(app, client, login, student, tmp_path):
@@ -382,7 +389,8 @@ def test_grace_mode_finalizes_after_the_grace(app, client, login, student, tmp_p
 def _take_and_submit(client, answers: dict, seconds: float) -> int:
     at(seconds)
     attempt_id = start(client)
-    client.post(f"/quizzes/attempts/{attempt_id}/submit", data=answers)
+    # Questions left unanswered on purpose: confirmed, as the summary page's button does.
+    client.post(f"/quizzes/attempts/{attempt_id}/submit", data={**answers, "confirm": "unanswered"})
     return attempt_id
 
 

@@ -74,7 +74,7 @@ def test_two_submits_at_once_give_one_result(app, student, quiz):
 
 def save_as_the_endpoint_does(uid: int, attempt_id: int, question: str, value: Any, seq: int) -> Any:
     """The autosave endpoint's way: read the student with the attempt, store in one statement if nothing changed,
-    else decide under the lock (lms.quizzes.views.save)."""
+    else decide under the lock (lms.quizzes.answer_views.save)."""
     reader, read = operations.read_reader_and_attempt(uid, attempt_id)
     receipt = operations.save_answer_at_once(Claim.of(reader), read, question, value, seq) if read else None
     return receipt or operations.save_answer(as_user(uid), attempt_id, question, value, seq)

@@ -1,5 +1,5 @@
 """Helpers shared by the quiz tests (no tests here): a track in the database, quiz files loaded through the real
-checker and loader, enrolment."""
+checker and loader, enrolment, lessons and their completion (quizzes follow the track's unlock order)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 
 from lms.accounts.models import User
 from lms.content import ContentSet
-from lms.courses.models import Enrollment, Module, Track
+from lms.courses import operations as courses
+from lms.courses.models import Enrollment, Lesson, Module, Track
 from lms.courses.spec import ModuleSpec, TrackSpec
 from lms.extensions import db
 from lms.quizzes import loader
@@ -173,3 +174,34 @@ def setup_quiz(
     if student is not None:
         enrol(student, track)
     return quiz_by_slug(slug)
+
+
+def add_lessons(track: Track, per_module: int = 2) -> list[Lesson]:
+    """Give each of the track's modules lessons (a track made by make_track has none, so every module is complete
+    and every quiz open); returns them in reading order."""
+    lessons = []
+    modules = db.session.execute(
+        db.select(Module).where(Module.track_id == track.id).order_by(Module.position)
+    ).scalars()
+    for module in modules:
+        for position in range(per_module):
+            lesson = Lesson(track_id=track.id, module_id=module.id, slug=f"{module.slug}-{position + 1}",
+                            title=f"{module.title} lesson {position + 1}", position=position, body_html="<p>x</p>",
+                            source_hash="x")  # fmt: skip
+            db.session.add(lesson)
+            lessons.append(lesson)
+    db.session.commit()
+    return lessons
+
+
+def complete_lessons(user: User, track: Track, modules: tuple[str, ...] | None = None) -> None:
+    """Complete the lessons of these modules (all when None) as the student would, in reading order."""
+    rows = db.session.execute(
+        db.select(Lesson)
+        .join(Module, Module.id == Lesson.module_id)
+        .where(Lesson.track_id == track.id)
+        .order_by(Module.position, Lesson.position)
+    ).scalars()
+    for lesson in list(rows):
+        if modules is None or lesson.module.slug in modules:
+            courses.complete_lesson(user, lesson)

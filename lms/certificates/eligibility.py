@@ -1,8 +1,8 @@
 """The completion rule of a track (from its track.toml) checked for one student, part by part.
 
 The rule reads ``{"modules": "all", "quizzes": ["final"], "assignment": "handbook"}``; each part present must be met.
-Each part is answered by the feature that owns it (courses, quizzes, assignments), imported inside the function
-so this module needs none of them to be importable, and tests can replace any one part.
+Each part is answered by the feature that owns it (courses, quizzes, assignments) through its public operations:
+this module is the one place where certificates ask other features, and tests can replace any one part.
 A track without any rule never issues a certificate by itself (staff can still issue one by hand).
 """
 
@@ -12,25 +12,25 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from lms.assignments import operations as assignment_operations
+from lms.assignments.models import Assignment
+from lms.courses import operations as course_operations
 from lms.courses.models import Track
+from lms.extensions import db
+from lms.quizzes import operations as quiz_operations
+from lms.quizzes.models import Quiz
 
 
 def modules_complete(user_id: int, track_id: int) -> bool:
-    from lms.courses.operations import modules_complete as courses_modules_complete
-
-    return bool(courses_modules_complete(user_id, track_id))
+    return bool(course_operations.modules_complete(user_id, track_id))
 
 
 def has_passed_quiz(user_id: int, quiz_slug: str) -> bool:
-    from lms.quizzes.operations import has_passed_quiz as quizzes_has_passed_quiz
-
-    return bool(quizzes_has_passed_quiz(user_id, quiz_slug))
+    return bool(quiz_operations.has_passed_quiz(user_id, quiz_slug))
 
 
 def has_passed_assignment(user_id: int, track_id: int) -> bool:
-    from lms.assignments.operations import has_passed_assignment as assignments_has_passed
-
-    return bool(assignments_has_passed(user_id, track_id))
+    return bool(assignment_operations.has_passed_assignment(user_id, track_id))
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,6 @@ def assessed_work_title(track: Track) -> str | None:
 
 def live_assignment_title(track: Track, slug: str) -> str | None:
     """The title of the track's assignment with this slug, or None when it is retired (or was never loaded)."""
-    from lms.assignments.models import Assignment
-    from lms.extensions import db
 
     title = db.session.execute(
         db.select(Assignment.title)
@@ -90,8 +88,6 @@ def live_assignment_title(track: Track, slug: str) -> str | None:
 
 def assignment_retired(track: Track, slug: str) -> bool:
     """Whether the track's assignment with this slug was retired (and none with the slug is live)."""
-    from lms.assignments.models import Assignment
-    from lms.extensions import db
 
     retired = db.session.execute(
         db.select(sa.func.min(sa.case((Assignment.retired_at.is_(None), 0), else_=1))).where(
@@ -116,8 +112,6 @@ def is_eligible(user_id: int, track: Track) -> bool:
 
 def quiz_titles(track_id: int, slugs: list[str]) -> dict[str, str]:
     """The titles of the track's quizzes with these slugs (a slug without a quiz row is left out)."""
-    from lms.extensions import db
-    from lms.quizzes.models import Quiz
 
     if not slugs:
         return {}

@@ -30,6 +30,14 @@ class AttemptFinished(DomainError):
     """The attempt is already submitted."""
 
 
+class TimeNotUp(DomainError):
+    """The page said time is up, but the server's deadline has not passed: the attempt goes on."""
+
+
+class UnansweredQuestions(DomainError):
+    """A plain form submitted with questions unanswered and not confirmed: its answers are kept, nothing submitted."""
+
+
 # -- reading ---------------------------------------------------------------------------------------------------
 
 
@@ -56,16 +64,41 @@ class SavedAnswer:
     server_at: datetime
 
 
+def is_answered(saved: SavedAnswer | None) -> bool:
+    """Whether a question has an answer: a saved value that is not empty (no choice, no text, nothing ticked)."""
+    return saved is not None and saved.value not in (None, [], "")
+
+
 def current_answers(attempt_id: int) -> dict[str, SavedAnswer]:
-    """The answer per question: the save with the highest sequence number (the newest row on a tie)."""
+    """The answer per question: the save with the highest sequence number, the first stored of equals (a later
+    save with the same number was not newer when it arrived: lms.quizzes.saving). What the page shows on a reload,
+    and what is scored."""
     rows = db.session.execute(
         sa.select(
             AnswerSave.question_id, AnswerSave.value, AnswerSave.seq, AnswerSave.id, AnswerSave.server_at
         )
         .where(AnswerSave.attempt_id == attempt_id)
-        .order_by(AnswerSave.seq, AnswerSave.id)
+        .order_by(AnswerSave.seq, AnswerSave.id.desc())  # the last one read per question wins
     ).all()
     return {row.question_id: SavedAnswer(row.value, row.seq, row.id, row.server_at) for row in rows}
+
+
+_saves = AnswerSave.__table__
+# Built once: the answer to one question now (of_attempt, of_question), as current_answers decides it.
+ANSWER_NOW = (
+    sa.select(_saves.c.value, _saves.c.seq, _saves.c.id, _saves.c.server_at)
+    .where(
+        _saves.c.attempt_id == sa.bindparam("of_attempt"), _saves.c.question_id == sa.bindparam("of_question")
+    )
+    .order_by(_saves.c.seq.desc(), _saves.c.id)
+    .limit(1)
+)
+
+
+def answer_now(attempt_id: int, question_id: str) -> SavedAnswer | None:
+    """The answer to one question as current_answers decides it (None: not answered yet)."""
+    row = db.session.execute(ANSWER_NOW, {"of_attempt": attempt_id, "of_question": question_id}).first()
+    return None if row is None else SavedAnswer(row.value, row.seq, row.id, row.server_at)
 
 
 def attempts_of(user_id: int, quiz_id: int) -> list[Attempt]:

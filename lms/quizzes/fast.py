@@ -9,18 +9,26 @@ lock (FOR UPDATE of the attempt's row):
   session's version and an admitted role).
 What cannot change is checked before, on the attempt as read: the save was given before the deadline and arrived
 within the network grace, to a question of the attempt, with a valid answer; and sequence numbers, with the same
-check (0 <= seq < 2**31, else the same DomainError) and a receipt that says, like save_answer's, whether the save
-is the question's newest (an older one arriving late is kept, not used).
+check (0 <= seq < 2**31, else the same DomainError).
+The order of saves is save_answer's (lms.quizzes.saving): the statement finds, as it stores, whether the save's
+sequence number is above every one stored for the question (_FIRST_NOT_OLDER); one that is not is kept, answered
+`current: false` with the answer that stands (read then, in a statement of its own: the rare case), and never
+becomes the answer. One limit, on PostgreSQL only: the statement compares with the saves committed before it
+began, so of two saves to the same question of the same attempt whose statements overlap (two tabs, within the
+same few milliseconds) both may be told "current"; the answer is still the highest sequence number, the first
+stored of equals, and a reload shows it.
 In any other case it stores nothing and returns None, and save_answer decides under the lock and says why.
 
 It may use web plumbing (the signed session's claim, the per-process page caches): it exists for the autosave
-endpoint (lms.quizzes.views.save). The tests that show the two equal:
+endpoint (lms.quizzes.answer_views.save). The tests that show the two equal:
 - tests/test_quiz_autosave_claimed.py: bad saves get the same errors; a submit, extra time, a new password or a
   deactivated account elsewhere is seen at the next save; a late save still finalizes the attempt;
 - tests/test_quiz_concurrency.py: saves racing a submit, the locked way and this way, are scored or refused and
   never lost; a save read before a submit or extra time is decided again under the lock;
 - tests/test_quiz_attempts.py: every save over HTTP tries this path first (deadlines, network grace, late older
-  saves, bad saves and their messages).
+  saves, bad saves and their messages);
+- tests/test_quiz_answer_order.py: a save that is not newer is refused as the answer the same way on both paths,
+  with the answer that stands in the reply.
 """
 
 from __future__ import annotations
@@ -36,12 +44,21 @@ from lms.accounts.access import Claim, claim_holds
 from lms.accounts.models import READER_COLUMNS, Reader, User
 from lms.accounts.operations import read_reader_with
 from lms.clock import now_utc
-from lms.database import labelled_columns, single_write
+from lms.database import labelled_columns, single_read, single_write
 from lms.page_cache import forget_with_pages, page_cache_of
-from lms.quizzes.attempts import _question_pool
-from lms.quizzes.deadlines import save_cutoff, submit_cutoff
+from lms.quizzes.attempts import ANSWER_NOW, SavedAnswer, _question_pool
+from lms.quizzes.deadlines import save_cutoff
 from lms.quizzes.models import IN_PROGRESS, Attempt, QuizVersion
-from lms.quizzes.saving import _NEWEST_SEQ, SaveReceipt, _check_seq, _given_at, _save_row, _saves
+from lms.quizzes.saving import (
+    _FIRST_NOT_OLDER,
+    SaveReceipt,
+    _check_seq,
+    _given_at,
+    _is_newest,
+    _receipt,
+    _save_row,
+    _saves,
+)
 from lms.quizzes.scoring import AnswerInvalid, normalize_answer
 
 # The question pool is a per-process cache of rows: the page caches forget it with themselves (clear_page_caches).
@@ -123,8 +140,8 @@ def known_attempt(attempt_id: int) -> AttemptRow | None:
 # Stores one save only if the claim holds (lms.accounts.access.claim_holds: the account signed in, active, with
 # the session's version and an admitted role) and the attempt is still what the save was decided on (that
 # account's, in progress, the same deadline), holding the attempt's row lock for the statement (FOR UPDATE), and
-# returns the newest sequence number of the question among the saves committed before it began. No row back:
-# the claim does not hold or the attempt changed in between.
+# returns the new row's id with _FIRST_NOT_OLDER (among the saves committed before it began). No row back: the
+# claim does not hold or the attempt changed in between.
 _SAVE_IF_UNCHANGED = (
     sa.insert(_saves)
     .from_select(
@@ -147,7 +164,7 @@ _SAVE_IF_UNCHANGED = (
         )
         .with_for_update(of=_attempts),
     )
-    .returning(_NEWEST_SEQ)
+    .returning(_saves.c.id, _FIRST_NOT_OLDER)
 )
 
 
@@ -188,7 +205,13 @@ def save_answer_at_once(
     if stored is None:  # decided again under the lock, with the attempt as it is now
         page_cache_of(current_app, "attempts").forget(attempt.id)
         return None
-    newest = stored[0]
-    return SaveReceipt(
-        question_id, seq, now, newest is None or seq >= newest, attempt.deadline, submit_cutoff(attempt)
-    )
+    current = _is_newest(*stored)
+    standing = None if current else _read_answer_now(attempt.id, question_id)
+    return _receipt(current, question_id, seq, normalized, now, attempt, standing)
+
+
+def _read_answer_now(attempt_id: int, question_id: str) -> SavedAnswer | None:
+    """The answer that stands, for the reply to a save that is not newer (outside any transaction: one read)."""
+    with single_read() as connection:
+        row = connection.execute(ANSWER_NOW, {"of_attempt": attempt_id, "of_question": question_id}).first()
+    return None if row is None else SavedAnswer(row.value, row.seq, row.id, row.server_at)

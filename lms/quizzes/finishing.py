@@ -1,6 +1,13 @@
 """Finishing an attempt: the student's submit (with the plain form's answers), the server's finalize once its time
 has run out (finalize_overdue, and read_attempt when an overdue attempt is read), and the score of what was saved.
 
+The server decides when time is up: the page's "time is up" (a submit by the timer) before the server's deadline
+finishes nothing (TimeNotUp, with the deadline for the page to follow). Answers a submit carries (the plain form)
+are stored only while saves are (deadline + network grace); in "grace" mode a submit after that records the
+attempt with the answers saved in time and stores none it carries. An attempt finished because its time ran out
+(by the server, or by the page's timer) is recorded as finished at its deadline, whenever that is noticed, so the
+delay before the next attempt counts from the deadline.
+
 Every way ends in _finalize, which scores the attempt, closes it, and emits AttemptSubmitted and ProgressChanged
 inside the transaction that closes it."""
 
@@ -19,15 +26,21 @@ from lms.errors import DomainError, NotFound
 from lms.extensions import db
 from lms.quizzes.attempts import (
     SavedAnswer,
+    TimeNotUp,
     TimeUp,
+    UnansweredQuestions,
     _lock_attempt,
     _lock_own_with_questions,
     current_answers,
+    is_answered,
     questions_of,
 )
-from lms.quizzes.deadlines import is_overdue, network_grace, submit_cutoff
+from lms.quizzes.deadlines import is_overdue, network_grace, save_cutoff
 from lms.quizzes.models import IN_PROGRESS, SUBMITTED, AnswerSave, Attempt
 from lms.quizzes.scoring import AnswerInvalid, AttemptScore, normalize_answer, score_attempt
+
+# Who finished an attempt because its time ran out: recorded as finished at its deadline.
+TIME_RAN_OUT = frozenset({"server", "timer"})
 
 
 def submit_attempt(
@@ -36,13 +49,17 @@ def submit_attempt(
     form_answers: dict[str, Any] | None = None,
     *,
     by: str = "student",
+    confirmed: bool = True,
     now: datetime | None = None,
 ) -> Attempt:
     """Submit once: a second submit (double click, another tab, a retry) returns the same result.
 
     `form_answers` (question id -> raw value) come from the plain form when the page runs without JavaScript;
-    they are recorded as saves before scoring. After the cutoff they are refused and the attempt is finalized
-    with what was saved in time (TimeUp is raised after committing that)."""
+    they are recorded as saves before scoring while saves are accepted, and ignored after (grace mode). Not
+    `confirmed` with questions still unanswered, they are recorded and UnansweredQuestions is raised after
+    committing them (the page asks first). By the page's timer (`by="timer"`) before the deadline: TimeNotUp,
+    nothing changed. After the cutoff the attempt is finalized with what was saved in time (TimeUp is raised
+    after committing that)."""
     now = now or now_utc()
     attempt, questions = _lock_own_with_questions(user, attempt_id, with_quiz=True)
     if attempt.state == SUBMITTED:
@@ -51,15 +68,37 @@ def submit_attempt(
     if is_overdue(attempt, now):
         _finalize(attempt, now, by="server", questions=questions)
         db.session.commit()
-        raise TimeUp(
-            f"Time was up at {attempt.deadline:%H:%M:%S} UTC, so your attempt was submitted automatically "
-            "with the answers saved before the deadline."
-        )
-    if form_answers is not None:
+        raise TimeUp(_submitted_by_server(attempt))
+    if by == "timer" and now < attempt.deadline:
+        db.session.rollback()
+        raise TimeNotUp(f"Time is not up yet: your attempt runs until {attempt.deadline:%H:%M:%S} UTC.")
+    if form_answers is not None and now <= save_cutoff(attempt):
         _record_form_answers(attempt, questions, form_answers, now)
+        if not confirmed:
+            saved = current_answers(attempt.id)
+            unanswered = sum(1 for qid in attempt.question_ids if not is_answered(saved.get(qid)))
+            if unanswered:
+                db.session.commit()
+                raise UnansweredQuestions(
+                    f"{unanswered} question{' is' if unanswered == 1 else 's are'} not answered yet. "
+                    "Your answers are saved: answer the rest, or submit as it is."
+                )
     _finalize(attempt, now, by=by, questions=questions)
     db.session.commit()
     return attempt
+
+
+def _submitted_by_server(attempt: Attempt) -> str:
+    return (
+        f"Time was up at {attempt.deadline:%H:%M:%S} UTC, so your attempt was submitted automatically "
+        "with the answers saved before the deadline."
+    )
+
+
+def answers_were_closed(attempt: Attempt) -> bool:
+    """Whether the attempt was submitted after answers stopped being accepted (grace mode): a form it carried was
+    not stored."""
+    return attempt.submitted_at is not None and attempt.submitted_at > save_cutoff(attempt)
 
 
 def _record_form_answers(
@@ -130,7 +169,7 @@ def _finalize(
     attempt.passed = score.passed
     attempt.state = SUBMITTED
     attempt.submitted_by = by
-    attempt.submitted_at = min(now, submit_cutoff(attempt)) if by == "server" else now
+    attempt.submitted_at = min(now, attempt.deadline) if by in TIME_RAN_OUT else now
     db.session.flush()
     record_event(
         attempt.user_id if by != "server" else None, "quiz.attempt_submitted", "quiz_attempt", attempt.id,

@@ -1,4 +1,6 @@
-"""The quizzes content kind: check quizzes/*.toml, then load them (idempotent, versioned, never deleting)."""
+"""The quizzes content kind: check quizzes/*.toml, then load them (idempotent, versioned, never deleting).
+
+A closing time moved later gives running attempts the time the old one had cut (lms.quizzes.closing)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from lms.clock import now_utc
 from lms.content import Change, ContentKind, ContentSet
 from lms.courses.models import Module, Track
 from lms.extensions import db
+from lms.quizzes.closing import extend_cut_attempts
 from lms.quizzes.models import Quiz, QuizVersion
 from lms.quizzes.spec import QuizSpec, check_quiz_files
 
@@ -47,6 +50,7 @@ def sync(content: ContentSet) -> list[Change]:
             changes.append(Change("quiz", spec.slug, "unchanged"))
             continue
         action = "updated"
+        old_closes_at = quiz.closes_at if quiz is not None else None
         if quiz is None:
             quiz = Quiz(slug=spec.slug, current_version=0, created_at=now)
             db.session.add(quiz)
@@ -59,6 +63,7 @@ def sync(content: ContentSet) -> list[Change]:
         quiz.retired_at = None
         quiz.updated_at = now
         db.session.flush()
+        extend_cut_attempts(quiz, old_closes_at, now)
         if latest.get(quiz.id) != spec.content_hash:
             # New questions make a new version; attempts already taken stay with the one they were taken on.
             quiz.current_version += 1

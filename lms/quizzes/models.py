@@ -114,6 +114,9 @@ class Attempt(db.Model):
     passed: Mapped[bool | None]
     # Per question, as scored: {"id": {"answer": ..., "points": 1.0, "max": 1.0, "save_id": 7}}
     results: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # The questions the student flagged for review, in the attempt's order (lms.quizzes.summary); assigned anew on
+    # each change, never edited in place.
+    flagged: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
 
     version: Mapped[QuizVersion] = relationship()
     quiz: Mapped[Quiz] = relationship()
@@ -148,7 +151,9 @@ class Attempt(db.Model):
 
 
 class AnswerSave(db.Model):
-    """Every acknowledged answer, as a row of its own: the newest sequence number per question is the answer."""
+    """Every acknowledged answer, as a row of its own. The answer to a question is its save with the highest
+    sequence number (the first stored of equals): a save that is not newer than the stored answer when it arrives
+    is kept and answered "not current", and never becomes the answer (lms.quizzes.saving)."""
 
     __tablename__ = "quiz_answer_saves"
 
@@ -157,7 +162,7 @@ class AnswerSave(db.Model):
     # every save one more index entry.
     attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("quiz_attempts.id"))
     question_id: Mapped[str] = mapped_column(sa.String(100))
-    seq: Mapped[int]  # the browser's counter per question (form submissions take the next one)
+    seq: Mapped[int]  # the page's counter per question, above the newest it knew (forms take the next)
     value: Mapped[Any] = mapped_column(sa.JSON)
     client_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the student gave it (server terms)
     server_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

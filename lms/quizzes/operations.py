@@ -3,10 +3,13 @@
 The rules live in modules by concern; this one re-exports them, so callers import from here only:
 - deadlines: the time rules (network grace, save and submit cutoffs, overdue) and durations and points on a page;
 - attempts: the quiz and its version, a student's attempts and saved answers, the questions, the row lock;
+- unlocking: whether the track's order opens a quiz to a student (a module quiz with its module; the final exam);
 - starting: whether a student may start an attempt now (plan_attempt), and starting it;
-- saving: one answer saved under the attempt's row lock (save_answer);
+- saving: one answer saved under the attempt's row lock (save_answer), and the order of saves;
 - fast: the one-statement autosave for the web path (save_answer_at_once), equal in outcome to save_answer;
 - finishing: the student's submit, the server's finalize at the deadline, reading an attempt (finalized first);
+- summary: each question answered or flagged, for the navigator and the summary page; flags for review;
+- closing: a quiz's closing time moved by a sync, and the running attempts it had cut;
 - staff: extra time, an extra attempt, a reopening, finding a student;
 - reports: standing for other features (has_passed_quiz, quiz statuses per track or student).
 
@@ -18,16 +21,21 @@ from __future__ import annotations
 from lms.quizzes.attempts import (
     AttemptFinished,
     SavedAnswer,
+    TimeNotUp,
     TimeUp,
+    UnansweredQuestions,
     # Not the interface: the per-process question pool, which tests/test_process_caches.py looks up here.
     _question_pool,  # noqa: F401
+    answer_now,
     attempts_of,
     counting_attempt,
     current_answers,
     current_version,
     get_quiz,
+    is_answered,
     questions_of,
 )
+from lms.quizzes.closing import extend_cut_attempts
 from lms.quizzes.deadlines import (
     describe_duration,
     format_points,
@@ -44,7 +52,7 @@ from lms.quizzes.fast import (
     read_reader_and_attempt,
     save_answer_at_once,
 )
-from lms.quizzes.finishing import finalize_overdue, read_attempt, submit_attempt
+from lms.quizzes.finishing import answers_were_closed, finalize_overdue, read_attempt, submit_attempt
 from lms.quizzes.reports import (
     QuizStatus,
     has_passed_quiz,
@@ -60,7 +68,15 @@ from lms.quizzes.staff import (
     grant_extra_attempt,
     reopen_quiz_for,
 )
-from lms.quizzes.starting import AttemptPlan, plan_attempt, start_attempt
+from lms.quizzes.starting import AttemptPlan, QuizLocked, closes_for, plan_attempt, start_attempt
+from lms.quizzes.summary import (
+    AttemptSummary,
+    QuestionMark,
+    flag_question,
+    keep_form_and_flag,
+    summarize_attempt,
+)
+from lms.quizzes.unlocking import Unlock, decide_final_exam, decide_unlock
 
 __all__ = [
     "ATTEMPTS_KEPT",
@@ -68,23 +84,38 @@ __all__ = [
     "AttemptFinished",
     "AttemptPlan",
     "AttemptRow",
+    "AttemptSummary",
+    "QuestionMark",
+    "QuizLocked",
     "QuizStatus",
     "SaveReceipt",
     "SavedAnswer",
+    "TimeNotUp",
     "TimeUp",
+    "UnansweredQuestions",
+    "Unlock",
     "add_extra_time",
+    "answer_now",
+    "answers_were_closed",
     "attempts_of",
+    "closes_for",
     "counting_attempt",
     "current_answers",
     "current_version",
+    "decide_final_exam",
+    "decide_unlock",
     "describe_duration",
+    "extend_cut_attempts",
     "finalize_overdue",
     "find_student",
+    "flag_question",
     "format_points",
     "get_quiz",
     "grant_extra_attempt",
     "has_passed_quiz",
+    "is_answered",
     "is_overdue",
+    "keep_form_and_flag",
     "known_attempt",
     "network_grace",
     "plan_attempt",
@@ -102,4 +133,5 @@ __all__ = [
     "start_attempt",
     "submit_attempt",
     "submit_cutoff",
+    "summarize_attempt",
 ]

@@ -1,5 +1,12 @@
 """Saving one answer, decided under the attempt's row lock (save_answer): the rule that the one-statement autosave
-(lms.quizzes.fast) must agree with, and the pieces the two share (the receipt, the row, the sequence check)."""
+(lms.quizzes.fast) must agree with, and the pieces the two share (the receipt, the row, the order of saves).
+
+The order of a question's saves is the server's: a save is the answer only when its sequence number is above every
+one stored for the question when it arrives. One that is not (a stale tab, an old copy arriving late, a retry of a
+save already stored) is kept as a row, answered `current: false` with the answer that stands (its value and
+sequence number, for the page to show), and never becomes the answer: the answer is the highest sequence number,
+the first stored of equals (lms.quizzes.attempts.current_answers), which is what a reload shows and what is scored.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +20,8 @@ from lms.accounts.models import Identity
 from lms.clock import now_utc
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.quizzes.attempts import AttemptFinished, TimeUp, _lock_own_with_questions
-from lms.quizzes.deadlines import is_overdue, save_cutoff, submit_cutoff
+from lms.quizzes.attempts import AttemptFinished, SavedAnswer, TimeUp, _lock_own_with_questions, answer_now
+from lms.quizzes.deadlines import Timed, is_overdue, save_cutoff, submit_cutoff
 from lms.quizzes.finishing import _finalize
 from lms.quizzes.models import IN_PROGRESS, AnswerSave, Attempt
 from lms.quizzes.scoring import AnswerInvalid, normalize_answer
@@ -25,23 +32,44 @@ class SaveReceipt:
     question_id: str
     seq: int
     saved_at: datetime
-    current: bool  # False: a newer save for this question had already arrived (this one is kept, not used)
+    current: bool  # False: not newer than the answer stored before it (kept, never used)
     deadline: datetime
     submit_cutoff: datetime
+    answer_value: Any  # the question's answer now: this save's value, or the one that stands when not current
+    answer_seq: int
 
 
 _saves = AnswerSave.__table__
-# The newest sequence number of a question's saves (of_attempt, of_question).
-_NEWEST_SEQ = (
-    sa.select(sa.func.max(_saves.c.seq))
+# The first stored save of the question (of_attempt, of_question) whose sequence number is not below the new
+# one's (of_seq). The new save is the newest when there is none, or when it is the new row itself: a statement
+# sees its own new row on SQLite and not on PostgreSQL, and every earlier save has a smaller id, so both read the
+# same way (_is_newest).
+_FIRST_NOT_OLDER = (
+    sa.select(sa.func.min(_saves.c.id))
     .where(
-        _saves.c.attempt_id == sa.bindparam("of_attempt"), _saves.c.question_id == sa.bindparam("of_question")
+        _saves.c.attempt_id == sa.bindparam("of_attempt"),
+        _saves.c.question_id == sa.bindparam("of_question"),
+        _saves.c.seq >= sa.bindparam("of_seq"),
     )
     .scalar_subquery()
 )
-# Stores one save and returns the newest sequence number of its question (the new row included or not: the
-# caller only compares). Values come as parameters (_save_row).
-_INSERT_SAVE = sa.insert(_saves).returning(_NEWEST_SEQ)
+# Stores one save and returns its id with _FIRST_NOT_OLDER. Values come as parameters (_save_row).
+_INSERT_SAVE = sa.insert(_saves).returning(_saves.c.id, _FIRST_NOT_OLDER)
+
+
+def _is_newest(own_id: int, first_not_older: int | None) -> bool:
+    return first_not_older is None or first_not_older == own_id
+
+
+def _receipt(
+    current: bool, question_id: str, seq: int, value: Any, now: datetime, attempt: Timed,
+    standing: SavedAnswer | None = None,
+) -> SaveReceipt:  # fmt: skip
+    """The receipt of a stored save; `standing` is the question's answer, read when this save is not current."""
+    value_now, seq_now = (value, seq) if current or standing is None else (standing.value, standing.seq)
+    return SaveReceipt(
+        question_id, seq, now, current, attempt.deadline, submit_cutoff(attempt), value_now, seq_now
+    )
 
 
 def _save_row(attempt_id: int, question_id: str, seq: int, value: Any, given: datetime, now: datetime
@@ -57,6 +85,7 @@ def _save_row(attempt_id: int, question_id: str, seq: int, value: Any, given: da
         "source": "autosave",
         "of_attempt": attempt_id,
         "of_question": question_id,
+        "of_seq": seq,
     }
 
 
@@ -112,11 +141,11 @@ def save_answer(
     except AnswerInvalid as error:
         db.session.rollback()
         raise DomainError(str(error), field="value") from error
-    # One statement stores the save and reads the newest sequence number for the question. It runs while this
-    # transaction holds the attempt's lock, so every earlier save of the attempt is visible to it.
-    newest = db.session.execute(
-        _INSERT_SAVE, _save_row(attempt.id, question_id, seq, normalized, given, now)
-    ).scalar_one()
-    deadline, cutoff = attempt.deadline, submit_cutoff(attempt)
+    # One statement stores the save and finds whether it is the question's newest. It runs while this transaction
+    # holds the attempt's lock, so every earlier save of the attempt is visible to it.
+    row = _save_row(attempt.id, question_id, seq, normalized, given, now)
+    current = _is_newest(*db.session.execute(_INSERT_SAVE, row).one())
+    standing = None if current else answer_now(attempt.id, question_id)
+    receipt = _receipt(current, question_id, seq, normalized, now, attempt, standing)
     db.session.commit()
-    return SaveReceipt(question_id, seq, now, newest is None or seq >= newest, deadline, cutoff)
+    return receipt

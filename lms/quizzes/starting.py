@@ -1,5 +1,9 @@
 """Starting an attempt: whether a student may start one now, and with how much time (plan_attempt); starting it
-with its questions, their order and its deadline fixed (start_attempt)."""
+with its questions, their order and its deadline fixed (start_attempt).
+
+A quiz follows the track's unlock order (lms.quizzes.unlocking): until it opens, starting is refused (QuizLocked)
+and the plan says what is still missing. A wait between attempts that would end after the quiz closes means no
+further attempt: the plan says so, and promises no start time."""
 
 from __future__ import annotations
 
@@ -19,6 +23,11 @@ from lms.quizzes.attempts import attempts_of, current_version
 from lms.quizzes.deadlines import describe_duration
 from lms.quizzes.finishing import finalize_overdue
 from lms.quizzes.models import IN_PROGRESS, Attempt, Quiz, QuizOverride
+from lms.quizzes.unlocking import ModuleToDo, decide_unlock
+
+
+class QuizLocked(DomainError):
+    """The quiz has not opened for this student in the track's order (its module, or every module for the final)."""
 
 
 def _is_enrolled(user_id: int, track_id: int) -> bool:
@@ -57,6 +66,10 @@ class AttemptPlan:
     attempts: list[Attempt] = field(default_factory=list)
     attempts_allowed: int = 0  # 0: unlimited
     next_start_at: datetime | None = None
+    # Not open yet in the track's order: what the student has still to complete, in the track with this slug.
+    locked: bool = False
+    missing: list[ModuleToDo] = field(default_factory=list)
+    track_slug: str = ""
 
     @property
     def extended(self) -> bool:
@@ -69,16 +82,26 @@ class AttemptPlan:
         return max(0, self.attempts_allowed - len(self.attempts))
 
 
+def open_window(
+    quiz: Quiz, overrides: list[QuizOverride], now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """When the quiz opens and closes for this student: the quiz's times, or a staff reopening still to come."""
+    reopened = [o.until for o in overrides if o.kind == "reopen" and o.until is not None and o.until > now]
+    return (None, max(reopened)) if reopened else (quiz.opens_at, quiz.closes_at)
+
+
+def closes_for(user_id: int, quiz: Quiz, now: datetime | None = None) -> datetime | None:
+    """When the quiz closes for this student now (None: it does not close)."""
+    return open_window(quiz, _overrides(quiz.id, user_id), now or now_utc())[1]
+
+
 def plan_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> AttemptPlan:
     now = now or now_utc()
     finalize_overdue(now, quiz_id=quiz.id, user_id=user.id)
     attempts = attempts_of(user.id, quiz.id)
     overrides = _overrides(quiz.id, user.id)
     extra_attempts = sum(1 for o in overrides if o.kind == "extra_attempt")
-    reopened = [o.until for o in overrides if o.kind == "reopen" and o.until is not None and o.until > now]
-    opens_at, closes_at = quiz.opens_at, quiz.closes_at
-    if reopened:
-        opens_at, closes_at = None, max(reopened)
+    opens_at, closes_at = open_window(quiz, overrides, now)
 
     factor = float(user.accommodation_factor or 1.0)
     natural = round(quiz.time_limit_seconds * factor)
@@ -98,7 +121,9 @@ def plan_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt
         attempts=attempts,
         attempts_allowed=allowed_total,
     )
+    # The end of the last attempt: its deadline when its time ran out (lms.quizzes.finishing.TIME_RAN_OUT).
     last_done = max((a.submitted_at for a in attempts if a.submitted_at), default=None)
+    delay = timedelta(seconds=quiz.delay_between_attempts_seconds)
     if plan.in_progress is not None:
         plan.allowed = True
     elif not _is_enrolled(user.id, quiz.track_id):
@@ -107,12 +132,20 @@ def plan_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt
         plan.reason = f"This quiz opens on {opens_at:%Y-%m-%d at %H:%M} UTC."
     elif closes_at is not None and now >= closes_at:
         plan.reason = "This quiz is closed."
+    elif not (unlock := decide_unlock(user, quiz)).open:
+        plan.locked, plan.reason, plan.missing = True, unlock.reason, unlock.missing
+        plan.track_slug = unlock.track_slug
     elif allowed_total and len(attempts) >= allowed_total:
         plan.reason = (
             f"You have used all {allowed_total} attempt{'s' if allowed_total != 1 else ''} at this quiz."
         )
-    elif last_done and now < last_done + timedelta(seconds=quiz.delay_between_attempts_seconds):
-        plan.next_start_at = last_done + timedelta(seconds=quiz.delay_between_attempts_seconds)
+    elif last_done and now < last_done + delay and closes_at is not None and last_done + delay >= closes_at:
+        plan.reason = (
+            f"No further attempt is possible: the quiz closes on {closes_at:%Y-%m-%d at %H:%M} UTC, before the "
+            f"{describe_duration(delay.total_seconds())} wait after your last attempt is over."
+        )
+    elif last_done and now < last_done + delay:
+        plan.next_start_at = last_done + delay
         wait = describe_duration((plan.next_start_at - now).total_seconds())
         plan.reason = (
             f"You can start your next attempt on {plan.next_start_at:%Y-%m-%d at %H:%M} UTC (in {wait})."
@@ -130,6 +163,8 @@ def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attemp
     plan = plan_attempt(user, quiz, now)
     if plan.in_progress is not None:
         return plan.in_progress
+    if plan.locked:
+        raise QuizLocked(plan.reason or "This quiz is not open to you yet.")
     if not plan.allowed:
         raise DomainError(plan.reason or "You cannot start this quiz now.")
     version = current_version(quiz)

@@ -35,6 +35,14 @@ RULES = [
         json=lambda s: {"question": "goal", "value": "c1", "seq": 1},
     ),
     Rule("quizzes.clock", "GET", lambda s: f"/quizzes/attempts/{s.attempt_id}/clock", OWNER_ONLY_200),
+    Rule("quizzes.summary", "GET", lambda s: f"/quizzes/attempts/{s.attempt_id}/summary", OWNER_ONLY_200),
+    Rule(
+        "quizzes.flag",
+        "POST",
+        lambda s: f"/quizzes/attempts/{s.attempt_id}/flags",
+        OWNER_ONLY_200,
+        json=lambda s: {"question": "goal", "flagged": True},
+    ),
     Rule(
         "quizzes.submit",
         "POST",
