@@ -40,6 +40,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     _init_extensions(app)
+    from lms.ids import install_id_converter
+
+    install_id_converter(app)
     _register_blueprints(app)
 
     from lms.events import install_session_hooks

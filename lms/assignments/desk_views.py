@@ -21,6 +21,7 @@ from lms.assignments.views import bp, found_or_404, render_too_large, send_submi
 from lms.clock import now_utc
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.ids import page_number
 
 QUEUE_PAGE_SIZE = 50
 # The inline PDF may be framed by our own grading page only; nothing in it is HTML, and the browser may not guess.
@@ -35,7 +36,7 @@ def _filters() -> operations.QueueFilters:
 @staff_required
 def queue() -> Any:
     filters = _filters()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args)
     rows, total = operations.queue_page(filters.track, filters.state, filters.late, page, QUEUE_PAGE_SIZE)
     return render_template(
         "assignments/queue.html",

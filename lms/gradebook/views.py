@@ -13,6 +13,7 @@ from lms.errors import DomainError
 from lms.gradebook import operations, queries
 from lms.gradebook.forms import AssignCohortForm, CohortForm
 from lms.gradebook.table import Filters, build_gradebook, csv_lines, format_percent
+from lms.ids import page_number
 
 bp = Blueprint("gradebook", __name__, url_prefix="/gradebook")
 
@@ -45,7 +46,7 @@ def _assign_form(book: Any) -> AssignCohortForm:
 def _render_track(
     track: Track, status: int = 200, cohort_form: CohortForm | None = None, assign_form: Any = None
 ) -> Any:
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number(request.args)
     book = build_gradebook(track, Filters.from_args(request.args), now_utc(), page=page)
     return (
         render_template(
