@@ -47,7 +47,7 @@ $(LOWEST_STAMP): pyproject.toml $(STAMP)
 test-lowest: $(LOWEST_STAMP) system-deps
 	$(LOWEST)/bin/python -m pytest $(PYTEST_ARGS) -q -m "not browser"
 
-# Mutation testing of the pure rule modules, run by hand (never in CI): mutmut changes them one small edit at a time
+# Mutation testing of the rule modules, run by hand (never in CI): mutmut changes them one small edit at a time
 # in mutants/ and runs the tests that reach each change, on SQLite; a change no test notices "survives". The modules
 # and tests are in [tool.mutmut] in pyproject.toml. Every run starts afresh (mutmut does not refresh the copies of
 # unmutated files), then prints each module's score. The survivors: `$(BIN)/mutmut results`, one of them:

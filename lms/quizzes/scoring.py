@@ -84,7 +84,8 @@ def normalize_answer(question: dict[str, Any], raw: Any) -> Any:
 
 
 def _canonical_text(text: str) -> str:
-    return " ".join(text.split()).casefold()
+    # Equivalent mutant (another joiner): both sides of the comparison are joined alike, so the same texts match.
+    return " ".join(text.split()).casefold()  # pragma: no mutate
 
 
 def parse_number(text: str) -> float | None:
