@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from lms.clock import now_utc
-from lms.courses.models import Enrollment
+from lms.courses.models import Enrollment, Module, Track
 from lms.extensions import db
 from lms.quizzes.attempts import attempts_of, counting_attempt
 from lms.quizzes.deadlines import is_overdue
@@ -89,8 +89,6 @@ def quiz_statuses(quizzes: list[Quiz], user_id: int | None) -> list[QuizStatus]:
 
 def quizzes_for_track(track_id: int, user_id: int | None = None) -> list[QuizStatus]:
     """The track's quizzes (module quizzes by module position, then the final exam), with the user's standing."""
-    from lms.courses.models import Module
-
     quizzes = list(
         db.session.execute(
             sa.select(Quiz)
@@ -104,8 +102,6 @@ def quizzes_for_track(track_id: int, user_id: int | None = None) -> list[QuizSta
 
 def quizzes_for_student(user_id: int) -> list[QuizStatus]:
     """Quizzes of every track the student is enrolled in."""
-    from lms.courses.models import Module, Track
-
     quizzes = list(
         db.session.execute(
             sa.select(Quiz)

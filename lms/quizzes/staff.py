@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from lms.accounts.models import User
+from lms.accounts.operations import find_user_by_email
 from lms.audit import record_event
 from lms.clock import now_utc
 from lms.errors import DomainError, NotFound
@@ -83,8 +84,6 @@ def reopen_quiz_for(
 
 
 def find_student(email_or_id: str) -> User:
-    from lms.accounts.operations import find_user_by_email
-
     text = email_or_id.strip()
     user = db.session.get(User, int(text)) if text.isdigit() else find_user_by_email(text)
     if user is None:
