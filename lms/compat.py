@@ -105,6 +105,13 @@ def request_csrf_token(field: str) -> str | None:
     return None if token is None else str(token)
 
 
+def forget_request_csrf_token(field: str) -> str | None:
+    """Take this request's signed CSRF token away (generate_csrf then makes a new one), returning it. Checked
+    against Flask-WTF 1.3.0 (g under WTF_CSRF_FIELD_NAME)."""
+    token = g.pop(field, None)
+    return None if token is None else str(token)
+
+
 def keep_request_csrf_token(field: str, token: str) -> None:
     """Make `token` this request's signed CSRF token, where generate_csrf and the forms find it. Checked against
     Flask-WTF 1.3.0 (g under WTF_CSRF_FIELD_NAME)."""

@@ -346,3 +346,15 @@ def _access_record(response: Response) -> str:
         "addr": request.remote_addr,
     }
     return json.dumps(record, separators=(",", ":"))
+
+
+def serve_as_anonymous() -> None:
+    """This request's page is the same for everyone (public verification documents): Flask-Login finds an
+    anonymous user already and never reads the session, and the page's flash list is empty (messages waiting in
+    the session stay there for the next page), so the response depends on the URL alone and sets no cookie."""
+    from flask.globals import request_ctx
+
+    from lms.extensions import login_manager
+
+    compat.set_request_user(login_manager.anonymous_user())
+    request_ctx.flashes = []

@@ -13,8 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, redirect, request, url_for
-from flask.globals import request_ctx
+from flask import Flask, Response, current_app, jsonify, redirect, request, url_for
 
 from lms.accounts.access import public
 from lms.certificates import operations
@@ -26,15 +25,10 @@ from lms.certificates.credentials_did import address_path, did_document
 from lms.certificates.models import Certificate
 from lms.certificates.status_list import list_exists, status_list_json
 from lms.certificates.views import bp
-from lms.extensions import limiter, login_manager
+from lms.extensions import limiter
+from lms.web import serve_as_anonymous
 
 DID_MEDIA_TYPE = "application/did+ld+json"
-
-
-def _same_for_everyone() -> None:
-    """These documents depend on the URL alone: never load the user, never touch the session."""
-    g._login_user = login_manager.anonymous_user()
-    request_ctx.flashes = []
 
 
 def _verify_limit() -> str:
@@ -80,7 +74,7 @@ def credential_wanted() -> bool:
 def credential_response(code: str, endpoint: str) -> Response:
     """The certificate's current version as a signed Open Badges 3.0 credential (revoked ones too: their status
     list says so)."""
-    _same_for_everyone()
+    serve_as_anonymous()
     found = _certificate_at(code, endpoint)
     if not isinstance(found, Certificate):
         return found
@@ -96,7 +90,7 @@ def verifiable_credential(code: str) -> Any:
 
 
 def _baked_badge(code: str, endpoint: str, suffix: str) -> Response:
-    _same_for_everyone()
+    serve_as_anonymous()
     found = _certificate_at(code, endpoint)
     if not isinstance(found, Certificate):
         return found
@@ -136,7 +130,7 @@ def baked_badge_svg_image(code: str) -> Any:
 @public
 def issuer_did_document() -> Any:
     """The issuer's DID document (did:web) for an address without a path."""
-    _same_for_everyone()
+    serve_as_anonymous()
     if address_path(str(current_app.config["BASE_URL"])):
         return _not_found("This issuer's DID document is at <path>/did.json.")
     return _document(json.dumps(did_document(), indent=2), DID_MEDIA_TYPE)
@@ -146,7 +140,7 @@ def issuer_did_document() -> Any:
 @public
 def issuer_did_document_at_path() -> Any:
     """The issuer's DID document when the public address has a path (did:web:host:path resolves here)."""
-    _same_for_everyone()
+    serve_as_anonymous()
     if not address_path(str(current_app.config["BASE_URL"])):
         return _not_found("This issuer's DID document is at /.well-known/did.json.")
     return _document(json.dumps(did_document(), indent=2), DID_MEDIA_TYPE)
@@ -156,7 +150,7 @@ def issuer_did_document_at_path() -> Any:
 @public
 def credential_status_list(purpose: str, number: int) -> Any:
     """A signed BitstringStatusListCredential, as the certificates stand now."""
-    _same_for_everyone()
+    serve_as_anonymous()
     if purpose not in {p.value for p in StatusPurpose} or not list_exists(StatusPurpose(purpose), number):
         return _not_found("No status list has this address.")
     return _document(status_list_json(StatusPurpose(purpose), number), MEDIA_TYPE)

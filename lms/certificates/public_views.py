@@ -3,15 +3,14 @@
 A code's canonical URL answers with a page for people or an Open Badges assertion for machines; the lookup form
 sends a typed code there; bulk lookups answer with a table or a CSV; the issuer and badge documents are JSON-LD.
 
-These pages are the same for every visitor: they never load the user or read the session (_sessionless).
+These pages are the same for every visitor: they never load the user or read the session (lms.web.serve_as_anonymous).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, redirect, render_template, request, url_for
-from flask.globals import request_ctx
+from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
 
 from lms.accounts.access import public
 from lms.certificates import openbadges, operations
@@ -24,8 +23,9 @@ from lms.clock import now_utc
 from lms.courses.models import Track
 from lms.csv_export import render_csv
 from lms.errors import DomainError
-from lms.extensions import db, limiter, login_manager
+from lms.extensions import db, limiter
 from lms.page_cache import page_cache_of
+from lms.web import serve_as_anonymous
 
 HTTP_STATUS = {
     Status.VALID: 200, Status.SUSPENDED: 200, Status.EXPIRED: 200, Status.REVOKED: 410, Status.NOT_FOUND: 404,
@@ -37,16 +37,6 @@ BULK_CSV_HEADER = (
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
-
-
-def _sessionless() -> None:
-    """The public verification pages are the same for everyone: never load the user or read the session.
-
-    Flask-Login finds an anonymous user already in `g`, and the page's flash list is empty (messages waiting in
-    the session stay there for the next page), so the response depends on the URL alone and sets no cookie.
-    """
-    g._login_user = login_manager.anonymous_user()
-    request_ctx.flashes = []
 
 
 def _verify_limit() -> str:
@@ -91,7 +81,7 @@ def _json(document: dict[str, Any], status: int = 200) -> Response:
 @public
 def verify_form() -> Any:
     """Type or paste a code; a well-formed one is sent to its canonical URL."""
-    _sessionless()
+    serve_as_anonymous()
     form = VerifyForm(formdata=request.args if "code" in request.args else None)
     if "code" not in request.args:
         return render_template("certificates/verify_form.html", form=form)
@@ -128,7 +118,7 @@ def verify(code: str) -> Any:
 
 
 def _verify(code: str, *, machine: bool, json_route: bool) -> Any:
-    _sessionless()
+    serve_as_anonymous()
     try:
         parsed = parse_code(code)
     except CodeError as error:
@@ -274,14 +264,14 @@ def _bulk_csv(results: list[operations.Verification]) -> Response:
 @bp.route("/openbadges/issuer")
 @public
 def openbadges_issuer() -> Any:
-    _sessionless()
+    serve_as_anonymous()
     return _json(openbadges.issuer_profile())
 
 
 @bp.route("/openbadges/badges/<track_slug>")
 @public
 def openbadges_badge_class(track_slug: str) -> Any:
-    _sessionless()
+    serve_as_anonymous()
     track = db.session.execute(db.select(Track).where(Track.slug == track_slug)).scalar_one_or_none()
     if track is None:
         return _json({"error": "Not found", "message": "No badge has this name.", "status": 404}, 404)

@@ -21,9 +21,10 @@ import secrets
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from flask import current_app, g, request, session
+from flask import current_app, request, session
 from markupsafe import escape
 
+from lms import compat
 from lms.accounts.models import Identity, Reader
 from lms.courses.operations import TrackReading
 from lms.page_cache import page_cache_of
@@ -60,16 +61,18 @@ def render_page(
     if key is None:
         return KeptPage(lesson_id, render())
     stand_in = Reader(reader.id, "", NAME_MARKER, reader.role, reader.active, reader.session_version)
-    own_user, own_token = g.get("_login_user"), g.pop(_token_field(), None)
-    g._login_user = stand_in  # what the layout reads as current_user while it renders
-    setattr(g, _token_field(), TOKEN_MARKER)  # what csrf_token() answers first in a request
+    own_user, own_token = compat.request_user(), compat.forget_request_csrf_token(_token_field())
+    compat.set_request_user(stand_in)  # what the layout reads as current_user while it renders
+    compat.keep_request_csrf_token(
+        _token_field(), TOKEN_MARKER
+    )  # what csrf_token() answers first in a request
     try:
         html = render()
     finally:
-        g._login_user = own_user
-        g.pop(_token_field(), None)
+        compat.set_request_user(own_user)
+        compat.forget_request_csrf_token(_token_field())
         if own_token is not None:
-            setattr(g, _token_field(), own_token)
+            compat.keep_request_csrf_token(_token_field(), own_token)
     page = KeptPage(lesson_id, html)
     page_cache_of(current_app, "lessons").put(key, page)
     return page
