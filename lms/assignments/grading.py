@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from lms.accounts.models import User
 from lms.assignments.lookups import lock_submission
@@ -120,17 +121,7 @@ def save_grade(
     db.session.flush()
     new = grade.snapshot()
     if new != old:
-        db.session.add(
-            GradeChange(
-                grade_id=grade.id,
-                submission_id=submission.id,
-                changed_by_id=grader.id,
-                changed_at=now,
-                action="saved",
-                old=old,
-                new=new,
-            )
-        )
+        record_grade_change(grade, submission, grader, now, "saved", old, new)
     db.session.commit()
     return grade
 
@@ -157,16 +148,8 @@ def release_grade(grader: User, submission: Submission, now: datetime) -> Grade:
     grade.released_by_id = grader.id
     grade.release_count += 1
     submission.state = (SubmissionState.RELEASED if passed else SubmissionState.RETURNED).value
-    db.session.add(
-        GradeChange(
-            grade_id=grade.id,
-            submission_id=submission.id,
-            changed_by_id=grader.id,
-            changed_at=now,
-            action="released",
-            old=None,
-            new={**grade.snapshot(), "release": grade.release_count},
-        )
+    record_grade_change(
+        grade, submission, grader, now, "released", None, {**grade.snapshot(), "release": grade.release_count}
     )
     record_event(
         grader.id,
@@ -193,3 +176,26 @@ def release_grade(grader: User, submission: Submission, now: datetime) -> Grade:
         emit(ProgressChanged(user_id=submission.user_id, track_id=track_id))
     db.session.commit()
     return grade
+
+
+def record_grade_change(
+    grade: Grade,
+    submission: Submission,
+    actor: User,
+    at: datetime,
+    action: str,
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any],
+) -> None:
+    """Keep one step of a grade's history (saved, released, reopened) with who and when."""
+    db.session.add(
+        GradeChange(
+            grade_id=grade.id,
+            submission_id=submission.id,
+            changed_by_id=actor.id,
+            changed_at=at,
+            action=action,
+            old=old,
+            new=new,
+        )
+    )

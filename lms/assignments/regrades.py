@@ -9,13 +9,13 @@ import sqlalchemy as sa
 
 from lms.accounts.models import User
 from lms.assignments.deadlines import format_time
+from lms.assignments.grading import record_grade_change
 from lms.assignments.lookups import lock_regrade_request, lock_submission, require_found
 from lms.assignments.models import (
     HANDED_IN,
     MAX_REASON,
     PENDING,
     RELEASED_STATES,
-    GradeChange,
     RegradeRequest,
     RegradeState,
     Submission,
@@ -105,16 +105,14 @@ def answer_regrade(
         old = {**grade.snapshot(), "state": submission.state, "released_at": format_time(grade.released_at)}
         grade.released_at = None
         submission.state = SubmissionState.IN_GRADING.value
-        db.session.add(
-            GradeChange(
-                grade_id=grade.id,
-                submission_id=submission.id,
-                changed_by_id=staff.id,
-                changed_at=now,
-                action="reopened",
-                old=old,
-                new={**grade.snapshot(), "state": submission.state, "regrade": request.id},
-            )
+        record_grade_change(
+            grade,
+            submission,
+            staff,
+            now,
+            "reopened",
+            old,
+            {**grade.snapshot(), "state": submission.state, "regrade": request.id},
         )
     # Who and when before the state: reading an expired `staff` flushes, and an answer without a time is refused.
     request.answered_by_id = staff.id
