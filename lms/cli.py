@@ -46,15 +46,24 @@ def _content_dirs() -> tuple[Path, Path]:
 
 
 @lms_cli.command("check-content")
+@click.option(
+    "--strict", is_flag=True, help="Fail on warnings too (item-writing checks, small blueprint pools)."
+)
 @with_appcontext
-def check_content_command() -> None:
-    """Validate courses/ and quizzes/, reporting every problem with its file and line."""
+def check_content_command(strict: bool) -> None:
+    """Validate courses/ and quizzes/, reporting every problem and warning with its file and line."""
     content = check_content(*_content_dirs())
     for problem in content.problems:
         click.echo(str(problem), err=True)
-    if content.problems:
-        raise click.ClickException(f"{len(content.problems)} problem(s) found; nothing was loaded.")
-    click.echo("Content is valid.")
+    for warning in content.warnings:
+        click.echo(f"{warning} [{'error' if strict else 'warning'}]", err=True)
+    failing = len(content.problems) + (len(content.warnings) if strict else 0)
+    if failing:
+        raise click.ClickException(f"{failing} problem(s) found; nothing was loaded.")
+    if content.warnings:
+        click.echo(f"Content is valid, with {len(content.warnings)} warning(s) (--strict makes them errors).")
+    else:
+        click.echo("Content is valid.")
 
 
 @lms_cli.command("sync-content")

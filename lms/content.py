@@ -48,6 +48,8 @@ class ContentSet:
     quizzes_dir: Path
     parsed: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # What a reviewer should look at but that loads fine (item-writing cues, small pools); --strict refuses them.
+    warnings: list[Problem] = field(default_factory=list)
 
     def relative(self, path: Path) -> str:
         for root in (self.courses_dir.parent, self.quizzes_dir.parent):
@@ -59,6 +61,9 @@ class ContentSet:
 
     def problem(self, path: Path, line: int, message: str) -> None:
         self.problems.append(Problem(self.relative(path), max(line, 1), message))
+
+    def warning(self, path: Path, line: int, message: str) -> None:
+        self.warnings.append(Problem(self.relative(path), max(line, 1), message))
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ def check_content(courses_dir: Path, quizzes_dir: Path) -> ContentSet:
     for kind in CONTENT_KINDS:
         kind.check(content)
     content.problems.sort()
+    content.warnings.sort()
     return content
 
 

@@ -12,7 +12,8 @@ from lms.courses.models import Module, Track
 from lms.extensions import db
 from lms.quizzes.closing import extend_cut_attempts
 from lms.quizzes.models import Quiz, QuizVersion
-from lms.quizzes.spec import QuizSpec, check_quiz_files
+from lms.quizzes.quizset import check_quiz_files
+from lms.quizzes.spec import QuizSpec
 
 SETTINGS = (
     "title", "kind", "time_limit_seconds", "attempts_allowed", "delay_between_attempts_seconds", "pass_percent",
@@ -22,9 +23,11 @@ SETTINGS = (
 
 
 def check(content: ContentSet) -> None:
-    specs, problems = check_quiz_files(content.quizzes_dir, content.parsed.get("courses", {}))
+    specs, problems, warnings = check_quiz_files(content.quizzes_dir, content.parsed.get("courses", {}))
     for path, line, message in problems:
         content.problem(path, line, message)
+    for path, line, message in warnings:
+        content.warning(path, line, message)
     content.parsed["quizzes"] = specs
 
 
@@ -57,6 +60,8 @@ def sync(content: ContentSet) -> list[Change]:
             action = "created"
         for name in SETTINGS:
             setattr(quiz, name, getattr(spec, name))
+        quiz.blueprint = [stratum.as_dict() for stratum in spec.blueprint] or None
+        quiz.bank = spec.bank
         quiz.track_id = track.id
         quiz.module_id = module.id if module else None
         quiz.source_hash = spec.source_hash

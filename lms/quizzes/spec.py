@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from lms.content import toml_error, toml_key_lines, toml_line
+from lms.quizzes.blueprint import DIFFICULTIES, Stratum, read_blueprint
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 QUESTION_ID = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
 
-KINDS = ("module", "final")
+KINDS = ("module", "final", "recertification")  # a recertification renews the certificate: not in completion
 GRADINGS = ("highest", "last")
 REVIEWS = ("score_only", "answers", "correct_answers")
 REVIEW_AFTER = ("submit", "close")
@@ -28,11 +29,11 @@ PARTIAL_CREDIT = ("all_or_nothing", "right_minus_wrong", "per_choice")
 TOP_KEYS = {
     "title", "track", "module", "kind", "time_limit_minutes", "attempts_allowed",
     "delay_between_attempts_minutes", "pass_percent", "grading", "shuffle_questions", "shuffle_choices", "draw",
-    "review", "review_after", "on_expiry", "grace_seconds", "opens_at", "closes_at", "questions",
+    "review", "review_after", "on_expiry", "grace_seconds", "opens_at", "closes_at", "questions", "blueprint", "bank",
 }  # fmt: skip
 QUESTION_KEYS = {
     "id", "type", "points", "prompt", "feedback", "choices", "partial_credit", "answer", "accept", "number",
-    "tolerance",
+    "tolerance", "module", "difficulty", "retired",
 }  # fmt: skip
 CHOICE_KEYS = {"text", "correct", "feedback"}
 
@@ -61,6 +62,9 @@ class QuizSpec:
     closes_at: datetime | None
     questions: list[dict[str, Any]] = field(default_factory=list)
     source_hash: str = ""
+    bank: str | None = None  # the quiz whose items this one draws (its own file then holds no questions)
+    blueprint: list[Stratum] = field(default_factory=list)
+    lines: QuizLines | None = None
 
     @property
     def content_hash(self) -> str:
@@ -204,8 +208,20 @@ class QuizFileChecker:
         if review_after == "close" and closes_at is None:
             self.report(self.lines.top_line("review_after"), 'review_after = "close" needs a closes_at time')
 
-        questions = self._questions()
-        draw = data.get("draw", len(questions) or 1)
+        bank = data.get("bank")
+        if bank is not None and (not isinstance(bank, str) or not SLUG.match(bank)):
+            self.report(self.lines.top_line("bank"), f"bank must be the slug of another quiz, got {bank!r}")
+            bank = None
+        if bank is not None and "questions" in data:
+            self.report(
+                self.lines.top_line("questions"), f"a quiz that draws from bank {bank!r} has no questions"
+            )
+        questions = [] if bank is not None else self._questions()
+        blueprint = read_blueprint(
+            data.get("blueprint"), lambda key: toml_line(self.lines.keys, f"blueprint.{key}".rstrip(".")),
+            self.report, question_types=QUESTION_TYPES,
+        )  # fmt: skip
+        draw = data.get("draw", sum(s.count for s in blueprint) or len(questions) or 1)
         if not _is_int(draw) or draw < 1:
             self.report(
                 self.lines.top_line("draw"), f"draw must be a whole number of at least 1, got {draw!r}"
@@ -240,6 +256,9 @@ class QuizFileChecker:
             opens_at=opens_at,
             closes_at=closes_at,
             questions=questions,
+            bank=bank,
+            blueprint=blueprint,
+            lines=self.lines,
         )
 
     def _track_and_module(self, kind: str) -> tuple[str, str | None]:
@@ -250,9 +269,11 @@ class QuizFileChecker:
             self.report(
                 self.lines.top_line("track"), f"unknown track {track_slug!r} (no such folder in courses/)"
             )
-        if kind == "final":
+        if kind != "module":
             if module_slug is not None:
-                self.report(self.lines.top_line("module"), "a final exam belongs to the track: remove module")
+                self.report(
+                    self.lines.top_line("module"), f"a {kind} exam belongs to the track: remove module"
+                )
             return track_slug, None
         if not isinstance(module_slug, str) or not module_slug.strip():
             self.report(self.lines.top_line("module"), "module is missing (a module quiz names its module)")
@@ -335,7 +356,33 @@ class QuizFileChecker:
             question["answer"] = answer
         if kind == "short":
             question.update(self._short(i, item, name))
+        question.update(self._tags(i, item, name))
         return question
+
+    def _tags(self, i: int, item: dict[str, Any], name: str) -> dict[str, Any]:
+        """The blueprint's tags (module, difficulty) and retirement, stored only when written (old hashes hold)."""
+        at, tags = self.lines.question_line, {}
+        module = item.get("module")
+        track = self.tracks.get(self.data.get("track"))
+        if module is not None:
+            if not isinstance(module, str) or (track is not None and track.module(module) is None):
+                self.report(at(i, "module"), f"{name}: module {module!r} is not a module of the track")
+            else:
+                tags["module"] = module
+        difficulty = item.get("difficulty")
+        if difficulty is not None:
+            if difficulty not in DIFFICULTIES:
+                self.report(
+                    at(i, "difficulty"), f"{name}: difficulty must be one of {_choices_text(DIFFICULTIES)}"
+                )
+            else:
+                tags["difficulty"] = difficulty
+        retired = item.get("retired", False)
+        if not isinstance(retired, bool):
+            self.report(at(i, "retired"), f"{name}: retired must be true or false, got {retired!r}")
+        elif retired:
+            tags["retired"] = True
+        return tags
 
     def _choices(self, i: int, item: dict[str, Any], name: str, kind: str) -> list[dict[str, Any]]:
         raw = item.get("choices")
@@ -414,12 +461,6 @@ class QuizFileChecker:
         return {"accept": [a.strip() for a in accept]}
 
 
-def _tracks_by_slug(parsed_courses: Any) -> dict[str, Any]:
-    if isinstance(parsed_courses, dict):
-        return parsed_courses
-    return {track.slug: track for track in parsed_courses or []}
-
-
 def read_quiz_file(path: Path, tracks: dict[str, Any]) -> tuple[QuizSpec | None, list[tuple[int, str]]]:
     """Parse and check one file: the spec (None when unreadable) and its problems as (line, message)."""
     raw = path.read_bytes()
@@ -440,33 +481,3 @@ def read_quiz_file(path: Path, tracks: dict[str, Any]) -> tuple[QuizSpec | None,
     spec = checker.spec()
     spec.source_hash = hashlib.sha256(raw).hexdigest()
     return spec, checker.problems
-
-
-def check_quiz_files(
-    quizzes_dir: Path, parsed_courses: Any
-) -> tuple[dict[str, QuizSpec], list[tuple[Path, int, str]]]:
-    """Every quiz file in the folder, checked; problems as (path, line, message)."""
-    tracks = _tracks_by_slug(parsed_courses)
-    specs: dict[str, QuizSpec] = {}
-    problems: list[tuple[Path, int, str]] = []
-    if not quizzes_dir.is_dir():
-        return specs, problems
-    for path in sorted(quizzes_dir.glob("*.toml")):
-        spec, file_problems = read_quiz_file(path, tracks)
-        problems.extend((path, line, message) for line, message in file_problems)
-        if spec is not None:
-            specs[spec.slug] = spec
-    for track in tracks.values():
-        wanted = (getattr(track, "completion", None) or {}).get("quizzes") or []
-        line = getattr(track, "line_of", {}).get("completion", 1)
-        for slug in wanted if isinstance(wanted, list) else []:
-            spec = specs.get(slug)
-            if spec is None:
-                problems.append(
-                    (track.path, line, f"completion names quiz {slug!r}, but quizzes/{slug}.toml is missing")
-                )
-            elif spec.track != track.slug:
-                problems.append(
-                    (track.path, line, f"completion names quiz {slug!r}, which belongs to {spec.track!r}")
-                )
-    return specs, problems

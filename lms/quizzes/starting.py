@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from lms.accounts.models import User
 from lms.audit import record_event
 from lms.clock import now_utc
-from lms.courses.models import Enrollment
+from lms.courses.models import Enrollment, Module
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.quizzes.attempts import attempts_of, current_version
+from lms.quizzes.blueprint import Stratum, plan_draw, seen_counts
 from lms.quizzes.deadlines import describe_duration
 from lms.quizzes.finishing import finalize_overdue
 from lms.quizzes.models import IN_PROGRESS, Attempt, Quiz, QuizOverride
@@ -157,6 +158,12 @@ def plan_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt
     return plan
 
 
+def _module_slug(quiz: Quiz) -> str | None:
+    if quiz.module_id is None:
+        return None
+    return db.session.execute(sa.select(Module.slug).where(Module.id == quiz.module_id)).scalar_one_or_none()
+
+
 def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt:
     """Start an attempt, or return the one in progress: the questions, their order and the deadline fixed here."""
     now = now or now_utc()
@@ -170,7 +177,11 @@ def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attemp
     version = current_version(quiz)
     rng = secrets.SystemRandom()
     pool = list(version.questions)
-    drawn = rng.sample(pool, quiz.draw) if quiz.draw < len(pool) else pool
+    # Stratified by the blueprint, retired items left out, the items of earlier attempts drawn last.
+    drawn = plan_draw(
+        pool, [Stratum.from_dict(s) for s in quiz.blueprint or []], quiz.draw,
+        default_module=_module_slug(quiz), seen=seen_counts(a.layout for a in plan.attempts), rng=rng,
+    )  # fmt: skip
     if quiz.shuffle_questions:
         rng.shuffle(drawn)
     else:
