@@ -133,7 +133,7 @@ def track_quizzes(track_id: int) -> list[Quiz]:
         db.session.execute(
             sa.select(Quiz)
             .outerjoin(Module, Module.id == Quiz.module_id)
-            .where(Quiz.track_id == track_id, Quiz.retired_at.is_(None))
+            .where(Quiz.track_id == track_id, Quiz.retired_at.is_(None), Quiz.kind != "recertification")
             .order_by(Quiz.kind.desc(), Module.position, Quiz.slug)
         ).scalars()
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -25,6 +25,7 @@ class Stratum:
     module: str | None = None
     type: str | None = None
     difficulty: str | None = None
+    line: int = field(default=0, compare=False)  # where the file declares it (0: not from a file)
 
     def matches(self, question: Mapping[str, Any], default_module: str | None = None) -> bool:
         return (
@@ -108,7 +109,7 @@ def read_blueprint(
                 line, f"blueprint: difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}"
             )
             continue
-        strata.append(Stratum(count, module, kind, difficulty))
+        strata.append(Stratum(count, module, kind, difficulty, line=line))
     return strata
 
 
@@ -137,26 +138,28 @@ def pool_sizes(
 
 def check_blueprint(
     strata: list[Stratum], draw: int, pool: list[Mapping[str, Any]], default_module: str | None = None
-) -> tuple[list[str], list[str]]:
-    """(errors, warnings): the counts must sum to the draw and every stratum's pool must fill it; a pool under
-    POOL_FACTOR times its count is a warning (too few items to keep retakes fresh)."""
-    errors: list[str] = []
-    warnings: list[str] = []
+) -> tuple[list[tuple[Stratum | None, str]], list[tuple[Stratum | None, str]]]:
+    """(errors, warnings), each with its stratum (None: the whole blueprint): the counts must sum to the draw and
+    every stratum's pool must fill it; a pool under POOL_FACTOR times its count is a warning (too few items to
+    keep retakes fresh)."""
+    errors: list[tuple[Stratum | None, str]] = []
+    warnings: list[tuple[Stratum | None, str]] = []
     total = sum(s.count for s in strata)
     if total != draw:
-        errors.append(f"the blueprint draws {total} item(s) but draw is {draw}: they must agree")
+        errors.append((None, f"the blueprint draws {total} item(s) but draw is {draw}: they must agree"))
     sizes = pool_sizes(strata, pool, default_module)
     for stratum in strata:
         size = sizes[stratum]
         if size < stratum.count:
             errors.append(
-                f"blueprint ({stratum.label}): draws {stratum.count} but the pool holds only {size} active item(s)"
-            )
+                (stratum, f"blueprint ({stratum.label}): draws {stratum.count} but the pool holds only {size} "
+                 "active item(s)")
+            )  # fmt: skip
         elif size < POOL_FACTOR * stratum.count:
             warnings.append(
-                f"blueprint ({stratum.label}): the pool holds {size} item(s) for a draw of {stratum.count}; "
-                f"at least {POOL_FACTOR * stratum.count} ({POOL_FACTOR}x) keep retakes fresh"
-            )
+                (stratum, f"blueprint ({stratum.label}): the pool holds {size} item(s) for a draw of "
+                 f"{stratum.count}; at least {POOL_FACTOR * stratum.count} ({POOL_FACTOR}x) keep retakes fresh")
+            )  # fmt: skip
     return errors, warnings
 
 

@@ -14,6 +14,7 @@ from lms.extensions import db
 
 IN_PROGRESS = "in_progress"
 SUBMITTED = "submitted"
+RECERTIFICATION = "recertification"  # a quiz kind: renews a certificate, never part of earning one
 
 
 class Quiz(db.Model):

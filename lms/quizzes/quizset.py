@@ -58,11 +58,15 @@ def _check_pool(spec: QuizSpec, tracks: dict[str, Any], problems: list[Found], w
     for stratum in spec.blueprint:
         if stratum.module and track is not None and track.module(stratum.module) is None:
             problems.append(
-                (spec.path, line, f"blueprint: unknown module {stratum.module!r} in track {spec.track!r}")
+                (
+                    spec.path,
+                    stratum.line or line,
+                    f"blueprint: unknown module {stratum.module!r} in track {spec.track!r}",
+                )
             )
     errors, pool_warnings = check_blueprint(spec.blueprint, spec.draw, spec.questions, spec.module)
-    problems.extend((spec.path, line, message) for message in errors)
-    warnings.extend((spec.path, line, message) for message in pool_warnings)
+    problems.extend((spec.path, s.line if s else line, message) for s, message in errors)
+    warnings.extend((spec.path, s.line if s else line, message) for s, message in pool_warnings)
     if spec.bank is None and any(s.module for s in spec.blueprint):
         for i, question in enumerate(spec.questions):
             if not question.get("retired") and domain_of(question, spec.module) is None:

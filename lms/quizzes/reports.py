@@ -13,7 +13,7 @@ from lms.extensions import db
 from lms.quizzes.attempts import attempts_of, counting_attempt
 from lms.quizzes.deadlines import is_overdue
 from lms.quizzes.finishing import _score_saved, finalize_overdue
-from lms.quizzes.models import IN_PROGRESS, SUBMITTED, Attempt, Quiz
+from lms.quizzes.models import IN_PROGRESS, RECERTIFICATION, SUBMITTED, Attempt, Quiz
 
 
 def has_passed_quiz(user_id: int, quiz_slug: str) -> bool:
@@ -88,12 +88,13 @@ def quiz_statuses(quizzes: list[Quiz], user_id: int | None) -> list[QuizStatus]:
 
 
 def quizzes_for_track(track_id: int, user_id: int | None = None) -> list[QuizStatus]:
-    """The track's quizzes (module quizzes by module position, then the final exam), with the user's standing."""
+    """The track's quizzes (module quizzes by module position, then the final exam), with the user's standing.
+    Recertification exams are not among them: they renew a certificate, and never count towards earning one."""
     quizzes = list(
         db.session.execute(
             sa.select(Quiz)
             .outerjoin(Module, Module.id == Quiz.module_id)
-            .where(Quiz.track_id == track_id, Quiz.retired_at.is_(None))
+            .where(Quiz.track_id == track_id, Quiz.retired_at.is_(None), Quiz.kind != RECERTIFICATION)
             .order_by(Quiz.kind.desc(), Module.position, Quiz.slug)
         ).scalars()
     )
@@ -108,7 +109,7 @@ def quizzes_for_student(user_id: int) -> list[QuizStatus]:
             .join(Enrollment, sa.and_(Enrollment.track_id == Quiz.track_id, Enrollment.user_id == user_id))
             .join(Track, Track.id == Quiz.track_id)
             .outerjoin(Module, Module.id == Quiz.module_id)
-            .where(Enrollment.left_at.is_(None), Quiz.retired_at.is_(None))
+            .where(Enrollment.left_at.is_(None), Quiz.retired_at.is_(None), Quiz.kind != RECERTIFICATION)
             .order_by(Track.position, Track.id, Quiz.kind.desc(), Module.position, Quiz.slug)
         ).scalars()
     )

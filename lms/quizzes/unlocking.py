@@ -75,6 +75,6 @@ def decide_unlock(user: User, quiz: Quiz) -> Unlock:
         return Unlock(True)
     outline = track_outline(user, track)
     decided = (
-        decide_final_exam(outline) if quiz.kind == "final" else decide_module_quiz(outline, quiz.module_id)
+        decide_final_exam(outline) if quiz.kind != "module" else decide_module_quiz(outline, quiz.module_id)
     )
     return Unlock(decided.open, decided.reason, decided.missing, track.slug)
