@@ -122,18 +122,20 @@ def ordered(strata: Iterable[Stratum]) -> list[Stratum]:
 def pool_sizes(
     strata: list[Stratum], pool: Iterable[Mapping[str, Any]], default_module: str | None = None
 ) -> dict[Stratum, int]:
-    """Each stratum's pool: the active items it matches that no stratum drawn before it matches."""
+    """Each stratum's pool: the active items it matches that no more specific stratum matches (those draw first)."""
     items = active(pool)
-    sizes: dict[Stratum, int] = {}
-    before: list[Stratum] = []
-    for stratum in ordered(strata):
-        sizes[stratum] = sum(
+    return {
+        stratum: sum(
             1
             for q in items
-            if stratum.matches(q, default_module) and not any(b.matches(q, default_module) for b in before)
+            if stratum.matches(q, default_module)
+            and not any(
+                other.specificity > stratum.specificity and other.matches(q, default_module)
+                for other in strata
+            )
         )
-        before.append(stratum)
-    return sizes
+        for stratum in strata
+    }
 
 
 def check_blueprint(
@@ -166,11 +168,11 @@ def check_blueprint(
 # -- drawing ---------------------------------------------------------------------------------------------------
 
 
-def _least_seen(candidates: list[Any], n: int, seen: Mapping[str, int], rng: random.Random) -> list[Any]:
-    """n candidates, those seen in fewer earlier attempts first, at random among equals."""
+def _least_seen(candidates: list[Any], n: int, rank: Mapping[str, Any], rng: random.Random) -> list[Any]:
+    """n candidates, the lowest ranked first (times seen in earlier attempts), at random among equals."""
     shuffled = list(candidates)
     rng.shuffle(shuffled)
-    shuffled.sort(key=lambda q: seen.get(q["id"], 0))
+    shuffled.sort(key=lambda q: rank.get(q["id"], 0))
     return shuffled[:n]
 
 
@@ -190,9 +192,13 @@ def plan_draw(
     items = active(pool)
     taken: set[str] = set()
     plan = ordered(strata) if strata else [Stratum(draw)]
-    for stratum in plan:
+    for n, stratum in enumerate(plan):
+        later = plan[n + 1 :]
         candidates = [q for q in items if q["id"] not in taken and stratum.matches(q, default_module)]
-        taken.update(q["id"] for q in _least_seen(candidates, stratum.count, seen, rng))
+        # Of equally fresh items, those no later stratum needs first (strata may overlap: a module and a type).
+        claimed = {q["id"]: sum(s.matches(q, default_module) for s in later) for q in candidates}
+        ranked = {q["id"]: (seen.get(q["id"], 0), claimed[q["id"]]) for q in candidates}
+        taken.update(q["id"] for q in _least_seen(candidates, stratum.count, ranked, rng))
     short = min(draw, len(items)) - len(taken)
     if short > 0:  # a stratum that could not be filled (the check refuses such files): fill from the rest
         rest = [q for q in items if q["id"] not in taken]

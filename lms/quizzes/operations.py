@@ -11,7 +11,7 @@ The rules live in modules by concern; this one re-exports them, so callers impor
 - summary: each question answered or flagged, for the navigator and the summary page; flags for review;
 - closing: a quiz's closing time moved by a sync, and the running attempts it had cut;
 - staff: extra time, an extra attempt, a reopening, finding a student;
-- reports: standing for other features (has_passed_quiz, quiz statuses per track or student).
+- reports: standing for other features (has_passed_quiz, quiz statuses per track or student); exam blueprints.
 
 Times come from the caller or lms.clock.now_utc().
 """
@@ -54,7 +54,10 @@ from lms.quizzes.fast import (
 )
 from lms.quizzes.finishing import answers_were_closed, finalize_overdue, read_attempt, submit_attempt
 from lms.quizzes.reports import (
+    BlueprintRow,
+    ExamBlueprint,
     QuizStatus,
+    exam_blueprints,
     has_passed_quiz,
     quiz_statuses,
     quizzes_for_student,
@@ -85,6 +88,8 @@ __all__ = [
     "AttemptPlan",
     "AttemptRow",
     "AttemptSummary",
+    "BlueprintRow",
+    "ExamBlueprint",
     "QuestionMark",
     "QuizLocked",
     "QuizStatus",
@@ -105,6 +110,7 @@ __all__ = [
     "decide_final_exam",
     "decide_unlock",
     "describe_duration",
+    "exam_blueprints",
     "extend_cut_attempts",
     "finalize_overdue",
     "find_student",

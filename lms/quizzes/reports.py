@@ -1,5 +1,6 @@
 """Where a student stands, for pages and other features: whether the attempt that counts passed (certificates), and
-each quiz with the student's standing (the track page, the dashboard panel, the gradebook)."""
+each quiz with the student's standing (the track page, the dashboard panel, the gradebook); each exam's blueprint
+with its pools (the staff page)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from lms.clock import now_utc
 from lms.courses.models import Enrollment, Module, Track
 from lms.extensions import db
 from lms.quizzes.attempts import attempts_of, counting_attempt
+from lms.quizzes.blueprint import POOL_FACTOR, Stratum, active, pool_sizes
 from lms.quizzes.deadlines import is_overdue
 from lms.quizzes.finishing import _score_saved, finalize_overdue
-from lms.quizzes.models import IN_PROGRESS, RECERTIFICATION, SUBMITTED, Attempt, Quiz
+from lms.quizzes.models import IN_PROGRESS, RECERTIFICATION, SUBMITTED, Attempt, Quiz, QuizVersion
 
 
 def has_passed_quiz(user_id: int, quiz_slug: str) -> bool:
@@ -114,3 +116,69 @@ def quizzes_for_student(user_id: int) -> list[QuizStatus]:
         ).scalars()
     )
     return quiz_statuses(quizzes, user_id)
+
+
+@dataclass(frozen=True)
+class BlueprintRow:
+    label: str  # the module's title (and the type or difficulty the stratum asks for)
+    count: int  # items each attempt draws from it
+    weight: float  # its share of the draw, in percent
+    pool: int  # active items it draws from
+    retired: int  # items of its domain retired from new draws
+
+    @property
+    def fresh_enough(self) -> bool:
+        return self.pool >= POOL_FACTOR * self.count
+
+
+@dataclass(frozen=True)
+class ExamBlueprint:
+    quiz: Quiz
+    track_title: str
+    version: int
+    rows: list[BlueprintRow]  # empty: a plain draw from the whole pool
+    pool: int  # active items
+    retired: int
+
+
+def exam_blueprints() -> list[ExamBlueprint]:
+    """Each live quiz's blueprint as staff read it: per stratum the draw, its weight and its pool (current version)."""
+    rows = db.session.execute(
+        sa.select(Quiz, QuizVersion.questions, Track.title, Module.slug)
+        .join(
+            QuizVersion, sa.and_(QuizVersion.quiz_id == Quiz.id, QuizVersion.number == Quiz.current_version)
+        )
+        .join(Track, Track.id == Quiz.track_id)
+        .outerjoin(Module, Module.id == Quiz.module_id)
+        .where(Quiz.retired_at.is_(None))
+        .order_by(Track.position, Track.id, Quiz.kind.desc(), Quiz.slug)
+    ).all()
+    titles = {
+        (track_id, slug): title
+        for track_id, slug, title in db.session.execute(sa.select(Module.track_id, Module.slug, Module.title))
+    }
+    exams = []
+    for quiz, questions, track_title, module_slug in rows:
+        strata = [Stratum.from_dict(s) for s in quiz.blueprint or []]
+        sizes = pool_sizes(strata, questions, module_slug)
+        retired = [q for q in questions if q.get("retired")]
+        blueprint_rows = []
+        for stratum in strata:
+            name = titles.get((quiz.track_id, stratum.module or ""), stratum.module or "Any module")
+            extra = ", ".join(v for v in (stratum.type, stratum.difficulty) if v)
+            in_domain = [q for q in retired if stratum.matches({**q, "retired": False}, module_slug)]
+            blueprint_rows.append(
+                BlueprintRow(
+                    label=f"{name} ({extra})" if extra else name,
+                    count=stratum.count,
+                    weight=100 * stratum.count / quiz.draw,
+                    pool=sizes[stratum],
+                    retired=len(in_domain),
+                )
+            )
+        exams.append(
+            ExamBlueprint(
+                quiz, track_title, quiz.current_version, blueprint_rows, len(active(questions)), len(retired)
+            )
+        )
+    return exams

@@ -46,6 +46,12 @@ def staff_quizzes() -> Any:
     return render_template("quizzes/staff_quizzes.html", rows=rows)
 
 
+@bp.route("/staff/quizzes/blueprints")
+@staff_required
+def staff_blueprints() -> Any:
+    return render_template("quizzes/staff_blueprints.html", exams=operations.exam_blueprints())
+
+
 @bp.route("/staff/quizzes/<slug>/attempts")
 @staff_required
 def staff_attempts(slug: str) -> Any:

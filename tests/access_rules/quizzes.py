@@ -76,6 +76,7 @@ RULES = [
         "quizzes.staff_analysis", "GET", lambda s: f"/staff/quizzes/{s.quiz_slug}/analysis", staff_only(200)
     ),
     Rule("quizzes.staff_accommodations", "GET", lambda s: "/staff/accommodations", staff_only(200)),
+    Rule("quizzes.staff_blueprints", "GET", lambda s: "/staff/quizzes/blueprints", staff_only(200)),
     Rule(
         "quizzes.staff_set_accommodation",
         "POST",
