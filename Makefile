@@ -25,7 +25,18 @@ run: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory check-content
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The shipped courses/ and quizzes/: problems fail, item-writing warnings (cues, small blueprint pools) are printed.
+# While the content issue is open today's banks warn; then `check-content-strict` replaces it in `test`.
+.PHONY: check-content check-content-strict
+
+check-content: $(STAMP)
+	$(BIN)/flask --app wsgi lms check-content
+
+check-content-strict: $(STAMP)
+	$(BIN)/flask --app wsgi lms check-content --strict
 
 # The suite again on the LOWEST versions pyproject.toml allows (uv's lowest-direct resolution: every direct
 # dependency at its floor), so code that outgrew a floor fails here rather than on an install that honours it.
