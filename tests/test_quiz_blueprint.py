@@ -269,7 +269,13 @@ def test_recertification_exams_stay_off_the_track_quiz_list(app, tmp_path, stude
     enrol(student, track)
     assert [s.quiz.slug for s in operations.quizzes_for_track(track.id, student.id)] == ["final"]
     assert [s.quiz.slug for s in operations.quizzes_for_student(student.id)] == ["final"]
-    assert quiz_by_slug("renewal").kind == "recertification"
+    renewal = quiz_by_slug("renewal")
+    assert (renewal.kind, renewal.bank, renewal.current_version) == ("recertification", "final", 1)
+
+    # A change to the bank alone is a new version of the quiz that draws from it.
+    changed = final.replace('id = "basics-0"', 'id = "basics-0"\nretired = true')
+    load_quizzes(tmp_path / "q", {"final": changed, "renewal": recert})
+    assert renewal.current_version == 2
 
 
 def test_staff_see_each_exam_blueprint_with_weights_and_pools(app, tmp_path, client, instructor, login):

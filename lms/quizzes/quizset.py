@@ -3,6 +3,7 @@ bank), each exam's blueprint against its pool, and the item-writing checks (lms.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ def _resolve_bank(spec: QuizSpec, specs: dict[str, QuizSpec], problems: list[Fou
             (spec.path, line, f"bank {spec.bank!r} belongs to track {bank.track!r}, not {spec.track!r}")
         )
     else:
+        # Its file and the bank's make what it is: a change to either is a change to it (the sync's "unchanged").
+        spec.source_hash = hashlib.sha256(f"{spec.source_hash}:{bank.source_hash}".encode()).hexdigest()
         spec.questions = [
             {**question, "module": domain_of(question, bank.module)}
             if domain_of(question, bank.module)

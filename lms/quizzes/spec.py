@@ -363,7 +363,8 @@ class QuizFileChecker:
         """The blueprint's tags (module, difficulty) and retirement, stored only when written (old hashes hold)."""
         at, tags = self.lines.question_line, {}
         module = item.get("module")
-        track = self.tracks.get(self.data.get("track"))
+        track_slug = self.data.get("track")
+        track = self.tracks.get(track_slug) if isinstance(track_slug, str) else None
         if module is not None:
             if not isinstance(module, str) or (track is not None and track.module(module) is None):
                 self.report(at(i, "module"), f"{name}: module {module!r} is not a module of the track")
