@@ -110,7 +110,8 @@ def test_a_retake_from_a_pool_four_times_the_draw_shares_at_most_a_quarter():
             pool, strata, 20, seen=seen_counts([[{"question": q["id"]} for q in first]]), rng=rng
         )
         overlap = {q["id"] for q in first} & {q["id"] for q in second}
-        assert len(overlap) <= 0.25 * 20
+        assert len(overlap) <= 0.25 * 20  # the bar; with 3x fresh items per stratum there is none at all
+        assert not overlap
         assert Counter(q["module"] for q in second) == {"basics": 5, "advanced": 15}
 
 
