@@ -110,7 +110,9 @@ def test_a_retake_from_a_pool_four_times_the_draw_shares_at_most_a_quarter():
             pool, strata, 20, seen=seen_counts([[{"question": q["id"]} for q in first]]), rng=rng
         )
         overlap = {q["id"] for q in first} & {q["id"] for q in second}
-        assert len(overlap) <= 0.25 * 20  # the bar; with 3x fresh items per stratum there is none at all
+        assert (
+            len(overlap) <= 0.25 * 20
+        )  # the bar; with 3x fresh items per stratum there is none at all
         assert not overlap
         assert Counter(q["module"] for q in second) == {"basics": 5, "advanced": 15}
 
@@ -293,3 +295,21 @@ def test_staff_see_each_exam_blueprint_with_weights_and_pools(app, tmp_path, cli
     assert "Advanced</td>\n        <td>3</td>\n        <td>75.0%</td>" in page
     assert "(under 3x the draw)" in page
     assert "No blueprint: each attempt draws 4 items from the whole pool." in page
+
+
+def test_a_recertification_prefers_items_the_student_did_not_meet_in_the_final(app, tmp_path, student):
+    track = make_track(modules=MODULES)
+    final = final_toml({"basics": 4, "advanced": 4}, {"basics": 2, "advanced": 2}, draw=4)
+    recert = (
+        'title = "Renewal"\ntrack = "test-track"\nkind = "recertification"\nbank = "final"\n'
+        "time_limit_minutes = 10\npass_percent = 75\ndraw = 4\n[blueprint]\nbasics = 2\nadvanced = 2\n"
+    )
+    load_quizzes(tmp_path / "q", {"final": final, "renewal": recert})
+    enrol(student, track)
+    add_lessons(track, per_module=1)
+    complete_lessons(student, track)
+    in_final = operations.start_attempt(student, quiz_by_slug("final"))
+    operations.submit_attempt(student, in_final.id)
+    renewal = operations.start_attempt(student, quiz_by_slug("renewal"))
+    # Each module holds 4 items, 2 met in the final: the renewal draws the other 2 of each.
+    assert not {e["question"] for e in in_final.layout} & {e["question"] for e in renewal.layout}

@@ -164,6 +164,19 @@ def _module_slug(quiz: Quiz) -> str | None:
     return db.session.execute(sa.select(Module.slug).where(Module.id == quiz.module_id)).scalar_one_or_none()
 
 
+def _bank_layouts(user_id: int, quiz: Quiz) -> list[list[dict]]:
+    """The items this student was shown in attempts at the quiz this one draws from (none without a bank)."""
+    if not quiz.bank:
+        return []
+    return list(
+        db.session.execute(
+            sa.select(Attempt.layout)
+            .join(Quiz, Quiz.id == Attempt.quiz_id)
+            .where(Attempt.user_id == user_id, Quiz.slug == quiz.bank)
+        ).scalars()
+    )
+
+
 def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt:
     """Start an attempt, or return the one in progress: the questions, their order and the deadline fixed here."""
     now = now or now_utc()
@@ -177,10 +190,12 @@ def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attemp
     version = current_version(quiz)
     rng = secrets.SystemRandom()
     pool = list(version.questions)
-    # Stratified by the blueprint, retired items left out, the items of earlier attempts drawn last.
+    # Stratified by the blueprint, retired items left out, the items of earlier attempts drawn last (those of the
+    # bank's own attempts too: a recertification prefers items the student did not meet in the final).
+    layouts = [a.layout for a in plan.attempts] + _bank_layouts(user.id, quiz)
     drawn = plan_draw(
         pool, [Stratum.from_dict(s) for s in quiz.blueprint or []], quiz.draw,
-        default_module=_module_slug(quiz), seen=seen_counts(a.layout for a in plan.attempts), rng=rng,
+        default_module=_module_slug(quiz), seen=seen_counts(layouts), rng=rng,
     )  # fmt: skip
     if quiz.shuffle_questions:
         rng.shuffle(drawn)
