@@ -240,7 +240,7 @@ def test_attempts_follow_the_blueprint_and_a_retake_gets_fresh_items(app, tmp_pa
     assert not {e["question"] for e in first.layout} & {e["question"] for e in second.layout}
 
 
-def test_a_retired_item_leaves_new_draws_and_old_attempts_keep_it(app, tmp_path, student):
+def test_a_retired_item_leaves_new_draws_and_old_attempts_keep_it(app, tmp_path, student, client, login):
     track = make_track()
     load_quizzes(tmp_path / "q", {"basics-quiz": quiz_toml()})
     enrol(student, track)
@@ -259,6 +259,9 @@ def test_a_retired_item_leaves_new_draws_and_old_attempts_keep_it(app, tmp_path,
     assert "goal" in operations.questions_of(old)
     version = app.extensions["sqlalchemy"].session.get(QuizVersion, new.quiz_version_id)
     assert next(q for q in version.questions if q["id"] == "goal")["retired"] is True
+    login(client, student)
+    page = client.get(f"/quizzes/attempts/{old.id}/result").get_data(as_text=True)
+    assert "What should a strategy start from?" in page
 
 
 def test_recertification_exams_stay_off_the_track_quiz_list(app, tmp_path, student):
