@@ -174,6 +174,11 @@ def test_the_real_quizzes_are_valid_and_meet_the_issue(tmp_path):
         assert finals[0].time_limit_seconds == 30 * 60
         assert finals[0].draw == 20
         assert len(finals[0].questions) >= 35
+        # Every item of the final names its module, and the blueprint covers every module of the track.
+        assert all(q.get("module") for q in finals[0].questions)
+        assert {s.module for s in finals[0].blueprint} == {m.slug for m in track.modules}
+        recertifications = [s for s in specs.values() if s.track == track.slug and s.kind == "recertification"]
+        assert [(s.bank, bool(s.blueprint)) for s in recertifications] == [(finals[0].slug, True)]
         for module in track.modules:
             quizzes = [s for s in specs.values() if s.module == module.slug and s.track == track.slug]
             assert len(quizzes) == 1, module.slug
