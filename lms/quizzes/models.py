@@ -26,7 +26,7 @@ class Quiz(db.Model):
     title: Mapped[str] = mapped_column(sa.String(200))
     track_id: Mapped[int] = mapped_column(sa.ForeignKey("tracks.id"), index=True)
     module_id: Mapped[int | None] = mapped_column(sa.ForeignKey("modules.id"), index=True)
-    kind: Mapped[str] = mapped_column(sa.String(10))
+    kind: Mapped[str] = mapped_column(sa.String(20))
     time_limit_seconds: Mapped[int]
     attempts_allowed: Mapped[int] = mapped_column(default=0)  # 0: unlimited
     delay_between_attempts_seconds: Mapped[int] = mapped_column(default=0)
@@ -48,7 +48,7 @@ class Quiz(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     __table_args__ = (
-        sa.CheckConstraint("kind IN ('module', 'final')", name="kind_known"),
+        sa.CheckConstraint("kind IN ('module', 'final', 'recertification')", name="kind_known"),
         sa.CheckConstraint("time_limit_seconds > 0", name="time_limit_positive"),
         sa.CheckConstraint("attempts_allowed >= 0", name="attempts_allowed_not_negative"),
         sa.CheckConstraint("delay_between_attempts_seconds >= 0", name="delay_not_negative"),

@@ -11,6 +11,7 @@ The rules live in modules by concern; this one re-exports them, so callers impor
 - summary: each question answered or flagged, for the navigator and the summary page; flags for review;
 - closing: a quiz's closing time moved by a sync, and the running attempts it had cut;
 - staff: extra time, an extra attempt, a reopening, finding a student;
+- review: what a student sees of a submitted attempt (a module quiz's correct answers once passed or out of attempts);
 - reports: standing for other features (has_passed_quiz, quiz statuses per track or student).
 
 Times come from the caller or lms.clock.now_utc().
@@ -55,11 +56,15 @@ from lms.quizzes.fast import (
 from lms.quizzes.finishing import answers_were_closed, finalize_overdue, read_attempt, submit_attempt
 from lms.quizzes.reports import (
     QuizStatus,
+    assessed_quiz_slugs,
+    assessed_quizzes,
     has_passed_quiz,
+    module_quizzes_to_pass,
     quiz_statuses,
     quizzes_for_student,
     quizzes_for_track,
 )
+from lms.quizzes.review import Review, decide_review, review_of
 from lms.quizzes.saving import SaveReceipt, save_answer
 from lms.quizzes.staff import (
     MAX_EXTRA_MINUTES,
@@ -88,6 +93,7 @@ __all__ = [
     "QuestionMark",
     "QuizLocked",
     "QuizStatus",
+    "Review",
     "SaveReceipt",
     "SavedAnswer",
     "TimeNotUp",
@@ -97,12 +103,15 @@ __all__ = [
     "add_extra_time",
     "answer_now",
     "answers_were_closed",
+    "assessed_quiz_slugs",
+    "assessed_quizzes",
     "attempts_of",
     "closes_for",
     "counting_attempt",
     "current_answers",
     "current_version",
     "decide_final_exam",
+    "decide_review",
     "decide_unlock",
     "describe_duration",
     "extend_cut_attempts",
@@ -117,6 +126,7 @@ __all__ = [
     "is_overdue",
     "keep_form_and_flag",
     "known_attempt",
+    "module_quizzes_to_pass",
     "network_grace",
     "plan_attempt",
     "questions_of",
@@ -126,6 +136,7 @@ __all__ = [
     "read_attempt",
     "read_reader_and_attempt",
     "reopen_quiz_for",
+    "review_of",
     "save_answer",
     "save_answer_at_once",
     "save_cutoff",

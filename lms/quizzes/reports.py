@@ -15,6 +15,8 @@ from lms.quizzes.deadlines import is_overdue
 from lms.quizzes.finishing import _score_saved, finalize_overdue
 from lms.quizzes.models import IN_PROGRESS, SUBMITTED, Attempt, Quiz
 
+ASSESSED_KINDS = ("module", "final")  # what earns a certificate; a "recertification" exam renews one
+
 
 def has_passed_quiz(user_id: int, quiz_slug: str) -> bool:
     """Whether the attempt that counts (per the quiz's grading method) passed; used by certificates.
@@ -93,11 +95,37 @@ def quizzes_for_track(track_id: int, user_id: int | None = None) -> list[QuizSta
         db.session.execute(
             sa.select(Quiz)
             .outerjoin(Module, Module.id == Quiz.module_id)
-            .where(Quiz.track_id == track_id, Quiz.retired_at.is_(None))
+            .where(Quiz.track_id == track_id, Quiz.retired_at.is_(None), Quiz.kind.in_(ASSESSED_KINDS))
             .order_by(Quiz.kind.desc(), Module.position, Quiz.slug)
         ).scalars()
     )
     return quiz_statuses(quizzes, user_id)
+
+
+def assessed_quizzes(track_id: int) -> list[Quiz]:
+    """The quizzes a rule of `quizzes = "all"` asks for: the track's live module quizzes (by module position), then
+    its final exam; never a recertification exam (that one is for renewing)."""
+    return list(
+        db.session.execute(
+            sa.select(Quiz)
+            .outerjoin(Module, Module.id == Quiz.module_id)
+            .where(Quiz.track_id == track_id, Quiz.retired_at.is_(None), Quiz.kind.in_(ASSESSED_KINDS))
+            .order_by(Quiz.kind.desc(), Module.position, Quiz.slug)
+        ).scalars()
+    )
+
+
+def assessed_quiz_slugs(track_id: int) -> list[str]:
+    return [quiz.slug for quiz in assessed_quizzes(track_id)]
+
+
+def module_quizzes_to_pass(user_id: int, track_id: int) -> list[Quiz]:
+    """The track's live module quizzes this student has not passed yet (by module position); it only reads."""
+    return [
+        quiz
+        for quiz in assessed_quizzes(track_id)
+        if quiz.kind == "module" and not has_passed_quiz(user_id, quiz.slug)
+    ]
 
 
 def quizzes_for_student(user_id: int) -> list[QuizStatus]:
@@ -108,7 +136,7 @@ def quizzes_for_student(user_id: int) -> list[QuizStatus]:
             .join(Enrollment, sa.and_(Enrollment.track_id == Quiz.track_id, Enrollment.user_id == user_id))
             .join(Track, Track.id == Quiz.track_id)
             .outerjoin(Module, Module.id == Quiz.module_id)
-            .where(Enrollment.left_at.is_(None), Quiz.retired_at.is_(None))
+            .where(Enrollment.left_at.is_(None), Quiz.retired_at.is_(None), Quiz.kind.in_(ASSESSED_KINDS))
             .order_by(Track.position, Track.id, Quiz.kind.desc(), Module.position, Quiz.slug)
         ).scalars()
     )

@@ -17,7 +17,7 @@ from lms.content import toml_error, toml_key_lines, toml_line
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 QUESTION_ID = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
 
-KINDS = ("module", "final")
+KINDS = ("module", "final", "recertification")
 GRADINGS = ("highest", "last")
 REVIEWS = ("score_only", "answers", "correct_answers")
 REVIEW_AFTER = ("submit", "close")
@@ -32,7 +32,7 @@ TOP_KEYS = {
 }  # fmt: skip
 QUESTION_KEYS = {
     "id", "type", "points", "prompt", "feedback", "choices", "partial_credit", "answer", "accept", "number",
-    "tolerance",
+    "tolerance", "unit",
 }  # fmt: skip
 CHOICE_KEYS = {"text", "correct", "feedback"}
 
@@ -250,9 +250,11 @@ class QuizFileChecker:
             self.report(
                 self.lines.top_line("track"), f"unknown track {track_slug!r} (no such folder in courses/)"
             )
-        if kind == "final":
+        if kind in ("final", "recertification"):
             if module_slug is not None:
-                self.report(self.lines.top_line("module"), "a final exam belongs to the track: remove module")
+                self.report(
+                    self.lines.top_line("module"), f"a {kind} exam belongs to the track: remove module"
+                )
             return track_slug, None
         if not isinstance(module_slug, str) or not module_slug.strip():
             self.report(self.lines.top_line("module"), "module is missing (a module quiz names its module)")
@@ -398,9 +400,16 @@ class QuizFileChecker:
                     at(i, "tolerance"), f"{name}: tolerance must be a number of at least 0, got {tolerance!r}"
                 )
                 tolerance = 0
-            return {"number": number, "tolerance": tolerance}
-        if "tolerance" in item:
-            self.report(at(i, "tolerance"), f"{name}: tolerance only goes with number")
+            unit = item.get("unit")
+            if unit is not None and (not isinstance(unit, str) or not unit.strip() or len(unit) > 20):
+                self.report(
+                    at(i, "unit"), f'{name}: unit must be a short text like "%" or "EUR", got {unit!r}'
+                )
+                unit = None
+            return {"number": number, "tolerance": tolerance} | ({"unit": unit.strip()} if unit else {})
+        for key in ("tolerance", "unit"):
+            if key in item:
+                self.report(at(i, key), f"{name}: {key} only goes with number")
         if (
             not isinstance(accept, list)
             or not accept

@@ -70,6 +70,8 @@ class AttemptPlan:
     locked: bool = False
     missing: list[ModuleToDo] = field(default_factory=list)
     track_slug: str = ""
+    quizzes_to_pass: list[str] = field(default_factory=list)
+    link: tuple[str, str] | None = None
 
     @property
     def extended(self) -> bool:
@@ -134,7 +136,8 @@ def plan_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt
         plan.reason = "This quiz is closed."
     elif not (unlock := decide_unlock(user, quiz)).open:
         plan.locked, plan.reason, plan.missing = True, unlock.reason, unlock.missing
-        plan.track_slug = unlock.track_slug
+        plan.track_slug, plan.quizzes_to_pass = unlock.track_slug, unlock.quizzes_to_pass
+        plan.link = unlock.link
     elif allowed_total and len(attempts) >= allowed_total:
         plan.reason = (
             f"You have used all {allowed_total} attempt{'s' if allowed_total != 1 else ''} at this quiz."
