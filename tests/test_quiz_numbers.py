@@ -105,7 +105,11 @@ def test_what_is_read_besides_the_value():
     assert not read_number("5").ordinal
     assert read_number("1e3").value == 1000.0
     assert read_number("-0").value == 0.0
-    assert canonical_unit("  Per   Cent ") == "%" and canonical_unit("usd") == "USD" and canonical_unit("") is None
+    assert (
+        canonical_unit("  Per   Cent ") == "%"
+        and canonical_unit("usd") == "USD"
+        and canonical_unit("") is None
+    )
 
 
 PERCENT = {"id": "p", "type": "short", "points": 2, "number": 70, "tolerance": 0, "unit": "%"}
