@@ -12,6 +12,7 @@ The rules live in modules by concern; this one re-exports them, so callers impor
 - closing: a quiz's closing time moved by a sync, and the running attempts it had cut;
 - staff: extra time, an extra attempt, a reopening, finding a student;
 - review: what a student sees of a submitted attempt (a module quiz's correct answers once passed or out of attempts);
+- items: item statistics with their flags, for the analysis page and `lms item-report`;
 - reports: standing for other features (has_passed_quiz, quiz statuses per track or student).
 
 Times come from the caller or lms.clock.now_utc().
@@ -54,6 +55,7 @@ from lms.quizzes.fast import (
     save_answer_at_once,
 )
 from lms.quizzes.finishing import answers_were_closed, finalize_overdue, read_attempt, submit_attempt
+from lms.quizzes.items import analyse_version, item_report_rows, versions_of
 from lms.quizzes.reports import (
     QuizStatus,
     assessed_quiz_slugs,
@@ -101,6 +103,7 @@ __all__ = [
     "UnansweredQuestions",
     "Unlock",
     "add_extra_time",
+    "analyse_version",
     "answer_now",
     "answers_were_closed",
     "assessed_quiz_slugs",
@@ -124,6 +127,7 @@ __all__ = [
     "has_passed_quiz",
     "is_answered",
     "is_overdue",
+    "item_report_rows",
     "keep_form_and_flag",
     "known_attempt",
     "module_quizzes_to_pass",
@@ -145,4 +149,5 @@ __all__ = [
     "submit_attempt",
     "submit_cutoff",
     "summarize_attempt",
+    "versions_of",
 ]
