@@ -62,9 +62,11 @@ from lms.quizzes.reports import (
     assessed_quizzes,
     has_passed_quiz,
     module_quizzes_to_pass,
+    passed_since,
     quiz_statuses,
     quizzes_for_student,
     quizzes_for_track,
+    recertification_exam,
 )
 from lms.quizzes.review import Review, decide_review, review_of
 from lms.quizzes.saving import SaveReceipt, save_answer
@@ -83,7 +85,7 @@ from lms.quizzes.summary import (
     keep_form_and_flag,
     summarize_attempt,
 )
-from lms.quizzes.unlocking import Unlock, decide_final_exam, decide_unlock
+from lms.quizzes.unlocking import Unlock, decide_final_exam, decide_unlock, open_kind_with
 
 __all__ = [
     "ATTEMPTS_KEPT",
@@ -132,6 +134,8 @@ __all__ = [
     "known_attempt",
     "module_quizzes_to_pass",
     "network_grace",
+    "open_kind_with",
+    "passed_since",
     "plan_attempt",
     "questions_of",
     "quiz_statuses",
@@ -139,6 +143,7 @@ __all__ = [
     "quizzes_for_track",
     "read_attempt",
     "read_reader_and_attempt",
+    "recertification_exam",
     "reopen_quiz_for",
     "review_of",
     "save_answer",

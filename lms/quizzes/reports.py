@@ -4,6 +4,7 @@ each quiz with the student's standing (the track page, the dashboard panel, the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -117,6 +118,29 @@ def assessed_quizzes(track_id: int) -> list[Quiz]:
 
 def assessed_quiz_slugs(track_id: int) -> list[str]:
     return [quiz.slug for quiz in assessed_quizzes(track_id)]
+
+
+def recertification_exam(track_id: int) -> Quiz | None:
+    """The track's live recertification exam (a quiz of kind "recertification"), if it has one."""
+    return db.session.execute(
+        sa.select(Quiz)
+        .where(Quiz.track_id == track_id, Quiz.kind == "recertification", Quiz.retired_at.is_(None))
+        .order_by(Quiz.slug)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def passed_since(user_id: int, quiz_id: int, since: datetime) -> datetime | None:
+    """When the student's first passing attempt finished at or after `since` (None: none did). It only reads: an
+    attempt whose time ran out but that nobody has finalized yet counts at its deadline with its saved answers."""
+    now = now_utc()
+    finished: list[datetime] = []
+    for attempt in attempts_of(user_id, quiz_id):
+        if attempt.state == SUBMITTED and attempt.passed and attempt.submitted_at is not None:
+            finished.append(attempt.submitted_at)
+        elif attempt.state == IN_PROGRESS and is_overdue(attempt, now) and _score_saved(attempt)[1].passed:
+            finished.append(attempt.deadline)
+    return min((at for at in finished if at >= since), default=None)
 
 
 def module_quizzes_to_pass(user_id: int, track_id: int) -> list[Quiz]:

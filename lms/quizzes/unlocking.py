@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from lms.accounts.models import User
@@ -41,7 +42,10 @@ class Unlock:
     missing: list[ModuleToDo] = field(default_factory=list)
     track_slug: str = ""
     quizzes_to_pass: list[str] = field(default_factory=list)  # titles of module quizzes still to pass
-    link: tuple[str, str] | None = None  # (words, url) of the page where the student can do what is missing
+    # (words, endpoint, arguments) of the page that says what is missing, for url_for
+    link: tuple[str, str, dict[str, str]] | None = None
+    # Attempts started before this do not count towards the limit (a recertification exam: each renewal window)
+    attempts_since: datetime | None = None
 
 
 _GATES: dict[str, Callable[[User, Quiz, Track], Unlock]] = {}
@@ -106,5 +110,11 @@ def decide_unlock(user: User, quiz: Quiz) -> Unlock:
     else:
         decided = decide_final_exam(track_outline(user, track))
     return Unlock(
-        decided.open, decided.reason, decided.missing, track.slug, decided.quizzes_to_pass, decided.link
+        decided.open,
+        decided.reason,
+        decided.missing,
+        track.slug,
+        decided.quizzes_to_pass,
+        decided.link,
+        decided.attempts_since,
     )
