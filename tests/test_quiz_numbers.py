@@ -44,7 +44,10 @@ from tests.test_quiz_support import check_files, quiz_toml
         # which separator is the decimal one
         ("7,5", 7.5),
         ("7.5", 7.5),
-        ("7,200", 7200.0),  # groups of three after a single comma: thousands
+        ("7,200", 7200.0),  # groups of three after a single comma: thousands (the likelier reading)
+        ("7.200", 7.2),  # a single point: decimal (the likelier reading)
+        ("0,500", 0.5),  # a leading 0 is never a thousands group
+        ("0.500", 0.5),
         ("1.000.000", 1000000.0),
         ("1.000.000,5", 1000000.5),
         ("1,000,000.5", 1000000.5),
@@ -99,6 +102,17 @@ def test_a_question_may_state_its_unit(text, unit, value):
     assert parse_number(text, unit) == value
 
 
+def test_a_separator_that_could_be_either_keeps_both_readings():
+    assert read_number("7.200").readings == (7.2, 7200.0)
+    assert read_number("7,200").readings == (7200.0, 7.2)
+    assert read_number("-7,200").readings == (-7200.0, -7.2)
+    assert read_number("7,5").readings == (7.5,)
+    assert read_number("7.200,00").readings == (7200.0,)
+    assert read_number("1.000.000").readings == (1000000.0,)
+    assert read_number("1234.567").readings == (1234.567,)  # four digits before: no grouping
+    assert read_number("0,500").readings == (0.5,)
+
+
 def test_what_is_read_besides_the_value():
     assert read_number("7.200,00 €") is not None and read_number("7.200,00 €").unit == "EUR"
     assert read_number("5th").ordinal and read_number("5th").unit is None
@@ -129,7 +143,9 @@ WORDS = {"id": "w", "type": "short", "points": 1, "accept": ["Return on investme
         (BUDGET, "€7,200", 1),
         (BUDGET, "7.200,00 €", 1),
         (BUDGET, "7.249,99 €", 1),  # within the tolerance
-        (BUDGET, "7.251 €", 0),  # "7.251" is a thousands group: 7251, outside the tolerance
+        (BUDGET, "7.251 €", 0),  # 7.251 or 7251: neither within the tolerance
+        (BUDGET, "7.200 €", 1),  # 7.2 or 7200, as a German writes it: the reading that fits counts
+        (BUDGET, "7 200", 1),
         (BUDGET, "$7,200.00", 0),
         (ORDINAL, "5th", 1),
         (ORDINAL, "5", 1),

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from lms.quizzes.numbers import parse_number
+from lms.quizzes.numbers import matches_number, parse_number
 
 __all__ = [
     "AnswerInvalid", "AttemptScore", "QuestionScore", "is_choice_selected", "normalize_answer", "parse_number",
@@ -108,12 +108,8 @@ def _fraction(question: dict[str, Any], answer: Any) -> float:
         return 1.0 if answer is bool(question["answer"]) else 0.0
     if kind == "short":
         if "number" in question:
-            number = parse_number(answer, question.get("unit"))
-            if number is None:
-                return 0.0
-            tolerance = float(question.get("tolerance", 0))
-            target = float(question["number"])
-            return 1.0 if abs(number - target) <= tolerance + 1e-9 * max(1.0, abs(target)) else 0.0
+            target, tolerance = float(question["number"]), float(question.get("tolerance", 0))
+            return 1.0 if matches_number(answer, target, tolerance, question.get("unit")) else 0.0
         accepted = {_canonical_text(a) for a in question["accept"]}
         return 1.0 if _canonical_text(answer) in accepted else 0.0
     if kind == "multiple":
