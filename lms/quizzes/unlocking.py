@@ -105,6 +105,8 @@ def decide_unlock(user: User, quiz: Quiz) -> Unlock:
         decided = _GATES[quiz.kind](user, quiz, track)
     elif quiz.kind == "module":
         decided = decide_module_quiz(track_outline(user, track), quiz.module_id)
+    elif quiz.kind != "final":  # a kind whose owner registered no rule stays closed
+        decided = Unlock(False, "This exam is not open to you.")
     elif (track.completion or {}).get("quizzes") == "all":
         decided = decide_final_after_module_quizzes(user.id, track)
     else:
