@@ -158,3 +158,11 @@ def test_both_tracks_ask_for_every_quiz():
     root = Path(__file__).resolve().parent.parent / "courses"
     for name in ("social-media-strategist", "social-media-manager"):
         assert tomllib.loads((root / name / "track.toml").read_text())["completion"]["quizzes"] == "all"
+
+
+def test_the_badge_criteria_name_every_quiz_the_rule_means(track):
+    from lms.certificates.openbadges import criteria_narrative
+
+    narrative = criteria_narrative(track)
+    assert "“Basics quiz”" in narrative and "“Advanced quiz”" in narrative and "“Final exam”" in narrative
+    assert "Recertification" not in narrative
