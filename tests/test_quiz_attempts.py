@@ -462,7 +462,9 @@ def test_a_closed_quiz_can_be_reopened_for_one_student(
 def test_the_results_page_follows_the_review_policy(app, client, login, student, tmp_path, review, shows_answer,
                                                     shows_feedback):  # fmt: skip
     at(0)
-    setup_quiz(tmp_path, student, review=review)
+    # One attempt, used: a module quiz holds its correct answers back only while attempts remain
+    # (tests/test_quiz_review_policy.py).
+    setup_quiz(tmp_path, student, review=review, attempts_allowed=1)
     login(client, student)
     attempt_id = _take_and_submit(client, {"q-goal": "c2", "q-roi": "my own words"}, 0)
     page = client.get(f"/quizzes/attempts/{attempt_id}/result").get_data(as_text=True)

@@ -300,7 +300,11 @@ def test_staff_see_each_exam_blueprint_with_weights_and_pools(app, tmp_path, cli
     assert "No blueprint: each attempt draws 4 items from the whole pool." in page
 
 
-def test_a_recertification_prefers_items_the_student_did_not_meet_in_the_final(app, tmp_path, student):
+def test_a_recertification_prefers_items_the_student_did_not_meet_in_the_final(app, tmp_path, student, monkeypatch):
+    # The draw is under test, not the renewal window (tests/test_recertification.py): open the exam's gate here.
+    from lms.quizzes import unlocking
+
+    monkeypatch.setitem(unlocking._GATES, "recertification", lambda user, quiz, track: unlocking.Unlock(True))
     track = make_track(modules=MODULES)
     final = final_toml({"basics": 4, "advanced": 4}, {"basics": 2, "advanced": 2}, draw=4)
     recert = (

@@ -39,6 +39,7 @@ def register(app: Flask) -> None:
     from lms.dashboard import Panel, register_panel
     from lms.navigation import NavItem, add_nav_item
     from lms.page_cache import install_page_cache
+    from lms.quizzes import operations as quiz_operations
 
     app.register_blueprint(bp)
     install_credentials(app)
@@ -54,4 +55,6 @@ def register(app: Flask) -> None:
     # After issuing: a certificate whose basis was withdrawn is suspended, and restored when it holds again.
     events.subscribe(events.ProgressChanged, suspension.on_progress_changed)
     events.subscribe(events.GradeReleased, suspension.on_grade_released)
+    # The recertification exam opens to a holder inside the renewal window (the rule lives here, not in quizzes).
+    quiz_operations.open_kind_with("recertification", operations.decide_recertification_exam)
     events.subscribe(events.RegradeAnswered, suspension.on_regrade_answered)

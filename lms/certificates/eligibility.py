@@ -1,6 +1,7 @@
 """The completion rule of a track (from its track.toml) checked for one student, part by part.
 
 The rule reads ``{"modules": "all", "quizzes": ["final"], "assignment": "handbook"}``; each part present must be met.
+``"quizzes": "all"`` asks for every live module quiz and the final exam of the track (required_quizzes).
 Each part is answered by the feature that owns it (courses, quizzes, assignments) through its public operations:
 this module is the one place where certificates ask other features, and tests can replace any one part.
 A track without any rule never issues a certificate by itself (staff can still issue one by hand).
@@ -27,6 +28,24 @@ def modules_complete(user_id: int, track_id: int) -> bool:
 
 def has_passed_quiz(user_id: int, quiz_slug: str) -> bool:
     return bool(quiz_operations.has_passed_quiz(user_id, quiz_slug))
+
+
+def required_quizzes(track: Track, rule: dict[str, object] | None = None) -> list[str]:
+    """The slugs of the quizzes a rule asks for (the track's own rule unless given); "all" read as the track is."""
+    wanted = (track.completion or {}) if rule is None else rule
+    quizzes = wanted.get("quizzes") or []
+    if quizzes == "all":
+        return list(quiz_operations.assessed_quiz_slugs(track.id))
+    return [str(slug) for slug in quizzes]  # type: ignore[attr-defined]
+
+
+def settled_rule(track: Track) -> dict[str, object]:
+    """The track's rule with "all" replaced by the quizzes it means now, as a certificate keeps it: a quiz added
+    later asks something of newcomers, not of someone who already holds the certificate."""
+    rule = dict(track.completion or {})
+    if rule.get("quizzes") == "all":
+        rule["quizzes"] = required_quizzes(track)
+    return rule
 
 
 def has_passed_assignment(user_id: int, track_id: int) -> bool:
@@ -59,8 +78,11 @@ def check_eligibility(user_id: int, track: Track) -> Eligibility:
     parts: list[Requirement] = []
     if rule.get("modules") == "all":
         parts.append(Requirement("modules", "All modules complete", modules_complete(user_id, track.id)))
-    for slug in rule.get("quizzes") or []:
-        parts.append(Requirement(f"quiz:{slug}", f"Quiz “{slug}” passed", has_passed_quiz(user_id, slug)))
+    slugs = required_quizzes(track)
+    titles = quiz_titles(track.id, slugs)
+    for slug in slugs:
+        label = f"Quiz “{titles.get(slug) or slug}” passed"
+        parts.append(Requirement(f"quiz:{slug}", label, has_passed_quiz(user_id, slug)))
     if rule.get("assignment"):
         label = f"Assignment “{rule['assignment']}” passed"
         parts.append(Requirement("assignment", label, has_passed_assignment(user_id, track.id)))
@@ -105,7 +127,7 @@ def is_eligible(user_id: int, track: Track) -> bool:
         checks.append(lambda: modules_complete(user_id, track.id))
     if rule.get("assignment"):
         checks.append(lambda: has_passed_assignment(user_id, track.id))
-    for slug in rule.get("quizzes") or []:
+    for slug in required_quizzes(track):
         checks.append(lambda slug=slug: has_passed_quiz(user_id, slug))
     return bool(checks) and all(check() for check in checks)
 
@@ -137,7 +159,7 @@ def basis_failures(user_id: int, track: Track, rule: dict[str, object] | None) -
     """
     rule = rule if rule is not None else (track.completion or {})
     failures: list[str] = []
-    slugs = [str(slug) for slug in rule.get("quizzes") or []]  # type: ignore[attr-defined]
+    slugs = required_quizzes(track, rule)
     failing = [slug for slug in slugs if not has_passed_quiz(user_id, slug)]
     titles = quiz_titles(track.id, failing)
     failures += [f"the quiz “{titles.get(slug) or humanized(slug)}” is no longer passed" for slug in failing]

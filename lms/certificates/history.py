@@ -57,7 +57,7 @@ def _snapshot(track: Track) -> dict[str, object]:
         "certifies": track.certifies,
         "modules": modules,
         "assessed_work": eligibility.assessed_work_title(track),
-        "rule": dict(track.completion or {}),
+        "rule": eligibility.settled_rule(track),
     }
 
 

@@ -52,11 +52,16 @@ def linkedin_url(certificate: Certificate) -> str:
 
 def _renewal(certificate: Certificate, at: datetime) -> dict[str, Any]:
     expires = certificate.current.expires_at
+    window_open = operations.in_renewal_window(certificate, at)
+    expired = expires is not None and expires <= at
     return {
-        "open": operations.in_renewal_window(certificate, at),
-        "expired": expires is not None and expires <= at,
+        "open": window_open,
+        "expired": expired,
         "opens_on": expires - operations.RENEWAL_WINDOW if expires else None,
         "days_left": (expires - at).days if expires and expires > at else 0,
+        # What renewing asks for now (the recertification exam, the track's rule), once renewal is the topic.
+        "needs": operations.renewal_needs(certificate) if window_open or expired else None,
+        "exam": operations.fresh_evidence(certificate).exam if expires and not (window_open or expired) else None,
     }
 
 

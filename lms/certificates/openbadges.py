@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app, url_for
 
-from lms.certificates.eligibility import humanized, live_assignment_title, quiz_titles
+from lms.certificates.eligibility import humanized, live_assignment_title, quiz_titles, required_quizzes
 from lms.certificates.lookup import verification_url
 from lms.certificates.models import Certificate
 from lms.courses.models import Track
@@ -114,7 +114,7 @@ def rule_in_words(
             if titles
             else "complete every module of the track"
         )
-    slugs = [str(slug) for slug in rule.get("quizzes") or []]
+    slugs = required_quizzes(track, rule)
     quizzes = quiz_titles(track.id, slugs)
     parts += [f"pass the quiz “{quizzes.get(slug) or humanized(slug)}”" for slug in slugs]
     if rule.get("assignment"):

@@ -5,6 +5,7 @@ features and tests need one import:
 
 - issuing.py: by the completion rule (on_progress_changed, issue_if_eligible) or by hand (issue_certificate);
 - reissuing.py, renewal.py, revoking.py: a new version under the same code, another validity period, revocation;
+- recertification.py: the fresh evidence renewal asks for (the recertification exam passed in the window);
 - suspension.py: a certificate whose basis is withdrawn is suspended (under review) and restored when it holds
   again, by the platform or by staff (restore_certificate);
 - history.py: what every change writes (a version, a history entry) and the checks of reasons and names;
@@ -33,6 +34,13 @@ from lms.certificates.lookup import (
     verification_url,
 )
 from lms.certificates.pdf import certificate_pdf
+from lms.certificates.recertification import (
+    FreshEvidence,
+    RenewalNeeds,
+    decide_recertification_exam,
+    fresh_evidence,
+    renewal_needs,
+)
 from lms.certificates.reissuing import reissue_certificate
 from lms.certificates.renewal import renew_certificate
 from lms.certificates.revoking import revoke_certificate
@@ -55,6 +63,8 @@ __all__ = [
     "MAX_REASON_LENGTH",
     "RENEWAL_WINDOW",
     "TEMPLATES",
+    "FreshEvidence",
+    "RenewalNeeds",
     "Stamp",
     "Verification",
     "active_certificate",
@@ -64,9 +74,11 @@ __all__ = [
     "certificates_of",
     "count_suspended",
     "count_verifications",
+    "decide_recertification_exam",
     "expiry_for",
     "find_certificate",
     "find_track",
+    "fresh_evidence",
     "in_renewal_window",
     "issue_certificate",
     "issue_if_eligible",
@@ -75,6 +87,7 @@ __all__ = [
     "on_progress_changed",
     "reissue_certificate",
     "renew_certificate",
+    "renewal_needs",
     "restore_certificate",
     "review_certificates",
     "revoke_certificate",

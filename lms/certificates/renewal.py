@@ -6,6 +6,7 @@ from lms.accounts.models import User
 from lms.certificates import eligibility
 from lms.certificates.history import add_next_version, clean_reason, commit_new_version
 from lms.certificates.models import Certificate, CertificateVersion, EventAction
+from lms.certificates.recertification import fresh_evidence
 from lms.certificates.validity import RENEWAL_WINDOW, expiry_for, in_renewal_window
 from lms.clock import now_utc
 from lms.errors import DomainError
@@ -14,8 +15,10 @@ from lms.errors import DomainError
 def renew_certificate(certificate: Certificate, actor: User, reason: str = "") -> CertificateVersion:
     """Renew for another validity period (a new version, same code) once the holder meets the current rule.
 
-    The holder may renew from 60 days before expiry; the track's rule is checked as the track stands now, so
-    modules or quizzes added since the first issue must be completed first. Staff may renew at any time.
+    The holder may renew from 60 days before expiry, with fresh evidence: when the track has a recertification
+    exam, a pass of it that finished inside this renewal window (lms.certificates.recertification; earlier passes
+    do not count). The track's rule is also checked as the track stands now, so modules or quizzes added since the
+    first issue must be completed first. Staff may renew at any time.
 
     For anyone outside this feature a renewal is a reissue: the code now shows a new version (new dates), so it
     emits CertificateReissued with the new version's number and the reason ("Renewed by the holder" when the
@@ -36,6 +39,9 @@ def renew_certificate(certificate: Certificate, actor: User, reason: str = "") -
         if not in_renewal_window(certificate, at):
             opens = certificate.current.expires_at - RENEWAL_WINDOW
             raise DomainError(f"Renewal opens on {opens:%d %B %Y}, 60 days before the certificate expires.")
+        evidence = fresh_evidence(certificate)
+        if not evidence.met:
+            raise DomainError(f"To renew, first show fresh evidence. {evidence.in_words}")
         result = eligibility.check_eligibility(certificate.user_id, track)
         if not result.eligible:
             missing = "; ".join(r.label for r in result.missing)

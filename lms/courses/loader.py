@@ -209,10 +209,15 @@ def _check_completion(
     fields.unknown(COMPLETION_KEYS)
     rule: dict[str, Any] = {"modules": fields.choice("modules", ("all",)) or "all"}
     quizzes = data.get("quizzes", [])
-    if not isinstance(quizzes, list) or not all(isinstance(q, str) and q.strip() for q in quizzes):
-        fields.report("quizzes", '"quizzes" must be a list of quiz slugs, like ["strategist-final"]')
-        quizzes = []
-    rule["quizzes"] = list(quizzes)
+    if quizzes == "all":  # every module quiz and the final exam of the track
+        rule["quizzes"] = "all"
+    elif not isinstance(quizzes, list) or not all(isinstance(q, str) and q.strip() for q in quizzes):
+        fields.report(
+            "quizzes", '"quizzes" must be a list of quiz slugs, like ["strategist-final"], or "all"'
+        )
+        rule["quizzes"] = []
+    else:
+        rule["quizzes"] = list(quizzes)
     if "assignment" in data:
         rule["assignment"] = fields.text("assignment")
     return rule

@@ -50,6 +50,7 @@ def track(slug: str) -> Any:
         "courses/track.html",
         module_quizzes=quizzes["module"],
         final_quizzes=quizzes["final"],
+        quizzes_to_pass=quizzes["to_pass"],
         assignments=assignment_operations.assignments_for_track(track.id),
         track=track,
         outline=outline,
@@ -62,15 +63,19 @@ def track(slug: str) -> Any:
 
 
 def _track_quizzes(track: Track, reader: Any) -> dict[str, Any]:
-    """The track's quizzes with the reader's standing: by module id, and the final exams."""
+    """The track's quizzes with the reader's standing: by module id, the final exams, and (when the track's rule
+    asks for every quiz) the module quizzes the reader has still to pass."""
     by_module: dict[int, list[Any]] = {}
-    finals = []
+    finals, to_pass = [], []
+    every_quiz = (track.completion or {}).get("quizzes") == "all"
     for status in quiz_operations.quizzes_for_track(track.id, reader.id if reader is not None else None):
         if status.quiz.module_id is None:
             finals.append(status)
         else:
             by_module.setdefault(status.quiz.module_id, []).append(status)
-    return {"module": by_module, "final": finals}
+            if every_quiz and reader is not None and not status.passed:
+                to_pass.append(status.quiz)
+    return {"module": by_module, "final": finals, "to_pass": to_pass}
 
 
 @bp.post("/tracks/<slug>/enroll")

@@ -128,13 +128,15 @@ def count_rows(stmt: sa.Select[Any]) -> int:
 
 
 def track_quizzes(track_id: int) -> list[Quiz]:
-    """The track's live quizzes: module quizzes in module order, then the final exam (as the track page lists)."""
+    """The track's live quizzes: module quizzes in module order, then the final exam (as the track page lists),
+    then a recertification exam."""
+    kind_order = sa.case({"module": 0, "final": 1}, value=Quiz.kind, else_=2)
     return list(
         db.session.execute(
             sa.select(Quiz)
             .outerjoin(Module, Module.id == Quiz.module_id)
             .where(Quiz.track_id == track_id, Quiz.retired_at.is_(None), Quiz.kind != "recertification")
-            .order_by(Quiz.kind.desc(), Module.position, Quiz.slug)
+            .order_by(kind_order, Module.position, Quiz.slug)
         ).scalars()
     )
 

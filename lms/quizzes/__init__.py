@@ -28,6 +28,35 @@ def finalize_overdue_command() -> None:
     click.echo(f"Finalized {count} overdue attempt{'s' if count != 1 else ''}.")
 
 
+@click.command("item-report")
+@click.option("--quiz", "quiz_slug", default=None, help="One quiz's slug (default: every live quiz).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+    help="Write the CSV to this file (default: print it).",
+)  # fmt: skip
+@with_appcontext
+def item_report_command(quiz_slug: str | None, output: str | None) -> None:
+    """Item statistics of each quiz's current version as CSV: responses, facility, discrimination, and the flags
+    of the analysis page (too few responses, too easy, too hard, not discriminating) with their reasons."""
+    from lms.csv_export import render_csv
+    from lms.errors import DomainError
+    from lms.quizzes.operations import finalize_overdue, item_report_rows
+
+    finalize_overdue()
+    try:
+        rows = item_report_rows(quiz_slug)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    text = render_csv(rows)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with open(output, "w", encoding="utf-8", newline="") as file:
+        file.write(text)
+    flagged = sum(1 for row in rows[1:] if row[8])
+    click.echo(f"Wrote {len(rows) - 1} item(s), {flagged} flagged, to {output}.")
+
+
 def register(app: Flask) -> None:
     """Add this feature's blueprint, content loader, dashboard panel and commands to the app."""
     from lms.cli import lms_cli
@@ -49,3 +78,4 @@ def register(app: Flask) -> None:
         NavItem("Accommodations", "quizzes.staff_accommodations", frozenset({Role.INSTRUCTOR, Role.ADMIN}))
     )
     lms_cli.add_command(finalize_overdue_command)
+    lms_cli.add_command(item_report_command)

@@ -1,5 +1,9 @@
 """Item analysis from scored attempts (pure): how often each question was right, how well it separates strong
-from weak students (discrimination index), how often each choice was picked, and a score histogram in SVG."""
+from weak students (discrimination index), how often each choice was picked, and a score histogram in SVG.
+
+Each item is flagged when it needs a person's look (flag_item): too few responses to judge (under 30); once there
+are enough, a facility (the average share of its points earned) above 0.95 or below 0.2, or a discrimination index
+below 0.1. Each flag says why in plain words."""
 
 from __future__ import annotations
 
@@ -12,6 +16,16 @@ from markupsafe import Markup, escape
 from lms.quizzes.scoring import is_choice_selected
 
 GROUP_SHARE = 0.27  # Kelley's upper and lower 27%
+MIN_RESPONSES = 30  # fewer, and facility and discrimination say little
+TOO_EASY = 0.95  # facility above this: nearly everyone earns the points
+TOO_HARD = 0.2  # facility below this: nearly no one does
+LOW_DISCRIMINATION = 0.1  # below this: strong and weak students do about as well
+
+
+@dataclass(frozen=True)
+class ItemFlag:
+    code: str  # "too_few_responses", "too_easy", "too_hard", "low_discrimination"
+    reason: str  # for people, with the figure and the threshold
 
 
 @dataclass
@@ -32,10 +46,56 @@ class QuestionStat:
     mean_fraction: float | None  # average share of the points earned
     discrimination: float | None
     choices: list[ChoiceStat] = field(default_factory=list)
+    flags: list[ItemFlag] = field(default_factory=list)
 
     @property
     def percent_right(self) -> float | None:
         return round(100 * self.right / self.shown, 1) if self.shown else None
+
+    @property
+    def facility(self) -> float | None:
+        """The average share of the question's points earned, 0..1 (the share right, for a right-or-wrong item)."""
+        return self.mean_fraction
+
+
+def flag_item(stat: QuestionStat) -> list[ItemFlag]:
+    """What about this item needs a look, each with its reason in plain words (empty: nothing)."""
+    if stat.shown < MIN_RESPONSES:
+        return [
+            ItemFlag(
+                "too_few_responses",
+                f"Only {stat.shown} response{'' if stat.shown == 1 else 's'} so far: facility and discrimination "
+                f"are judged from {MIN_RESPONSES} responses on.",
+            )
+        ]
+    flags = []
+    facility = stat.facility
+    if facility is not None and facility > TOO_EASY:
+        flags.append(
+            ItemFlag(
+                "too_easy",
+                f"Nearly everyone earns its points (facility {facility:.2f}, above {TOO_EASY}): it tells you little "
+                "about who knows the material. Make it harder or drop it.",
+            )
+        )
+    if facility is not None and facility < TOO_HARD:
+        flags.append(
+            ItemFlag(
+                "too_hard",
+                f"Few earn its points (facility {facility:.2f}, below {TOO_HARD}): check the answer key and the "
+                "wording, and whether the lessons teach it.",
+            )
+        )
+    if stat.discrimination is not None and stat.discrimination < LOW_DISCRIMINATION:
+        flags.append(
+            ItemFlag(
+                "low_discrimination",
+                f"Strong and weak students do about as well on it (discrimination {stat.discrimination:.2f}, below "
+                f"{LOW_DISCRIMINATION}): it does not separate those who know the material. Look for an ambiguous "
+                "wording or a wrong key.",
+            )
+        )
+    return flags
 
 
 @dataclass
@@ -88,6 +148,7 @@ def analyse(questions: list[dict[str, Any]], attempts: list[dict[str, Any]]) -> 
             discrimination=discrimination,
         )
         stat.choices = _choice_stats(question, [r["answer"] for r in results])
+        stat.flags = flag_item(stat)
         stats.append(stat)
     percents = [a["percent"] for a in attempts]
     return Analysis(

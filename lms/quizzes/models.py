@@ -27,7 +27,7 @@ class Quiz(db.Model):
     title: Mapped[str] = mapped_column(sa.String(200))
     track_id: Mapped[int] = mapped_column(sa.ForeignKey("tracks.id"), index=True)
     module_id: Mapped[int | None] = mapped_column(sa.ForeignKey("modules.id"), index=True)
-    kind: Mapped[str] = mapped_column(sa.String(16))
+    kind: Mapped[str] = mapped_column(sa.String(20))
     time_limit_seconds: Mapped[int]
     attempts_allowed: Mapped[int] = mapped_column(default=0)  # 0: unlimited
     delay_between_attempts_seconds: Mapped[int] = mapped_column(default=0)

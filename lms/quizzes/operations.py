@@ -11,6 +11,8 @@ The rules live in modules by concern; this one re-exports them, so callers impor
 - summary: each question answered or flagged, for the navigator and the summary page; flags for review;
 - closing: a quiz's closing time moved by a sync, and the running attempts it had cut;
 - staff: extra time, an extra attempt, a reopening, finding a student;
+- review: what a student sees of a submitted attempt (a module quiz's correct answers once passed or out of attempts);
+- items: item statistics with their flags, for the analysis page and `lms item-report`;
 - reports: standing for other features (has_passed_quiz, quiz statuses per track or student); exam blueprints.
 
 Times come from the caller or lms.clock.now_utc().
@@ -53,16 +55,23 @@ from lms.quizzes.fast import (
     save_answer_at_once,
 )
 from lms.quizzes.finishing import answers_were_closed, finalize_overdue, read_attempt, submit_attempt
+from lms.quizzes.items import analyse_version, item_report_rows, versions_of
 from lms.quizzes.reports import (
     BlueprintRow,
     ExamBlueprint,
     QuizStatus,
     exam_blueprints,
+    assessed_quiz_slugs,
+    assessed_quizzes,
     has_passed_quiz,
+    module_quizzes_to_pass,
+    passed_since,
     quiz_statuses,
     quizzes_for_student,
     quizzes_for_track,
+    recertification_exam,
 )
+from lms.quizzes.review import Review, decide_review, review_of
 from lms.quizzes.saving import SaveReceipt, save_answer
 from lms.quizzes.staff import (
     MAX_EXTRA_MINUTES,
@@ -79,7 +88,7 @@ from lms.quizzes.summary import (
     keep_form_and_flag,
     summarize_attempt,
 )
-from lms.quizzes.unlocking import Unlock, decide_final_exam, decide_unlock
+from lms.quizzes.unlocking import Unlock, decide_final_exam, decide_unlock, open_kind_with
 
 __all__ = [
     "ATTEMPTS_KEPT",
@@ -93,6 +102,7 @@ __all__ = [
     "QuestionMark",
     "QuizLocked",
     "QuizStatus",
+    "Review",
     "SaveReceipt",
     "SavedAnswer",
     "TimeNotUp",
@@ -100,14 +110,18 @@ __all__ = [
     "UnansweredQuestions",
     "Unlock",
     "add_extra_time",
+    "analyse_version",
     "answer_now",
     "answers_were_closed",
+    "assessed_quiz_slugs",
+    "assessed_quizzes",
     "attempts_of",
     "closes_for",
     "counting_attempt",
     "current_answers",
     "current_version",
     "decide_final_exam",
+    "decide_review",
     "decide_unlock",
     "describe_duration",
     "exam_blueprints",
@@ -121,9 +135,13 @@ __all__ = [
     "has_passed_quiz",
     "is_answered",
     "is_overdue",
+    "item_report_rows",
     "keep_form_and_flag",
     "known_attempt",
+    "module_quizzes_to_pass",
     "network_grace",
+    "open_kind_with",
+    "passed_since",
     "plan_attempt",
     "questions_of",
     "quiz_statuses",
@@ -131,7 +149,9 @@ __all__ = [
     "quizzes_for_track",
     "read_attempt",
     "read_reader_and_attempt",
+    "recertification_exam",
     "reopen_quiz_for",
+    "review_of",
     "save_answer",
     "save_answer_at_once",
     "save_cutoff",
@@ -140,4 +160,5 @@ __all__ = [
     "submit_attempt",
     "submit_cutoff",
     "summarize_attempt",
+    "versions_of",
 ]

@@ -5,6 +5,7 @@ with its pools (the staff page)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -16,6 +17,8 @@ from lms.quizzes.blueprint import POOL_FACTOR, Stratum, active, pool_sizes
 from lms.quizzes.deadlines import is_overdue
 from lms.quizzes.finishing import _score_saved, finalize_overdue
 from lms.quizzes.models import IN_PROGRESS, RECERTIFICATION, SUBMITTED, Attempt, Quiz, QuizVersion
+
+ASSESSED_KINDS = ("module", "final")  # what earns a certificate; a "recertification" exam renews one
 
 
 def has_passed_quiz(user_id: int, quiz_slug: str) -> bool:
@@ -96,11 +99,60 @@ def quizzes_for_track(track_id: int, user_id: int | None = None) -> list[QuizSta
         db.session.execute(
             sa.select(Quiz)
             .outerjoin(Module, Module.id == Quiz.module_id)
-            .where(Quiz.track_id == track_id, Quiz.retired_at.is_(None), Quiz.kind != RECERTIFICATION)
+            .where(Quiz.track_id == track_id, Quiz.retired_at.is_(None), Quiz.kind.in_(ASSESSED_KINDS))
             .order_by(Quiz.kind.desc(), Module.position, Quiz.slug)
         ).scalars()
     )
     return quiz_statuses(quizzes, user_id)
+
+
+def assessed_quizzes(track_id: int) -> list[Quiz]:
+    """The quizzes a rule of `quizzes = "all"` asks for: the track's live module quizzes (by module position), then
+    its final exam; never a recertification exam (that one is for renewing)."""
+    return list(
+        db.session.execute(
+            sa.select(Quiz)
+            .outerjoin(Module, Module.id == Quiz.module_id)
+            .where(Quiz.track_id == track_id, Quiz.retired_at.is_(None), Quiz.kind.in_(ASSESSED_KINDS))
+            .order_by(Quiz.kind.desc(), Module.position, Quiz.slug)
+        ).scalars()
+    )
+
+
+def assessed_quiz_slugs(track_id: int) -> list[str]:
+    return [quiz.slug for quiz in assessed_quizzes(track_id)]
+
+
+def recertification_exam(track_id: int) -> Quiz | None:
+    """The track's live recertification exam (a quiz of kind "recertification"), if it has one."""
+    return db.session.execute(
+        sa.select(Quiz)
+        .where(Quiz.track_id == track_id, Quiz.kind == "recertification", Quiz.retired_at.is_(None))
+        .order_by(Quiz.slug)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def passed_since(user_id: int, quiz_id: int, since: datetime) -> datetime | None:
+    """When the student's first passing attempt finished at or after `since` (None: none did). It only reads: an
+    attempt whose time ran out but that nobody has finalized yet counts at its deadline with its saved answers."""
+    now = now_utc()
+    finished: list[datetime] = []
+    for attempt in attempts_of(user_id, quiz_id):
+        if attempt.state == SUBMITTED and attempt.passed and attempt.submitted_at is not None:
+            finished.append(attempt.submitted_at)
+        elif attempt.state == IN_PROGRESS and is_overdue(attempt, now) and _score_saved(attempt)[1].passed:
+            finished.append(attempt.deadline)
+    return min((at for at in finished if at >= since), default=None)
+
+
+def module_quizzes_to_pass(user_id: int, track_id: int) -> list[Quiz]:
+    """The track's live module quizzes this student has not passed yet (by module position); it only reads."""
+    return [
+        quiz
+        for quiz in assessed_quizzes(track_id)
+        if quiz.kind == "module" and not has_passed_quiz(user_id, quiz.slug)
+    ]
 
 
 def quizzes_for_student(user_id: int) -> list[QuizStatus]:
@@ -111,7 +163,7 @@ def quizzes_for_student(user_id: int) -> list[QuizStatus]:
             .join(Enrollment, sa.and_(Enrollment.track_id == Quiz.track_id, Enrollment.user_id == user_id))
             .join(Track, Track.id == Quiz.track_id)
             .outerjoin(Module, Module.id == Quiz.module_id)
-            .where(Enrollment.left_at.is_(None), Quiz.retired_at.is_(None), Quiz.kind != RECERTIFICATION)
+            .where(Enrollment.left_at.is_(None), Quiz.retired_at.is_(None), Quiz.kind.in_(ASSESSED_KINDS))
             .order_by(Track.position, Track.id, Quiz.kind.desc(), Module.position, Quiz.slug)
         ).scalars()
     )

@@ -8,12 +8,18 @@ the question was left unanswered.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from lms.quizzes.numbers import matches_number, parse_number
+
+__all__ = [
+    "AnswerInvalid", "AttemptScore", "QuestionScore", "is_choice_selected", "normalize_answer", "parse_number",
+    "score_attempt", "score_question",
+]  # fmt: skip
+
 SHORT_ANSWER_MAX_LENGTH = 500
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_TRAILING_PUNCTUATION = ".!?;:,"
 
 
 class AnswerInvalid(ValueError):
@@ -84,23 +90,10 @@ def normalize_answer(question: dict[str, Any], raw: Any) -> Any:
 
 
 def _canonical_text(text: str) -> str:
+    """Text compared as meant: case, runs of spaces and trailing punctuation ("ROI." is "roi") do not count."""
     # Equivalent mutant (another joiner): both sides of the comparison are joined alike, so the same texts match.
-    return " ".join(text.split()).casefold()  # pragma: no mutate
-
-
-def parse_number(text: str) -> float | None:
-    """A number as people type it: "12.5", "12,5", "10,000", "10 000", "1e3"; None when it is not one."""
-    cleaned = text.strip().replace(" ", "").replace("\u00a0", "").replace("_", "")
-    if "," in cleaned:
-        if "." in cleaned or _THOUSANDS.match(cleaned):
-            cleaned = cleaned.replace(",", "")
-        else:
-            cleaned = cleaned.replace(",", ".")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    joined = " ".join(text.split()).casefold()  # pragma: no mutate
+    return joined.rstrip(_TRAILING_PUNCTUATION).rstrip()
 
 
 def _fraction(question: dict[str, Any], answer: Any) -> float:
@@ -115,12 +108,8 @@ def _fraction(question: dict[str, Any], answer: Any) -> float:
         return 1.0 if answer is bool(question["answer"]) else 0.0
     if kind == "short":
         if "number" in question:
-            number = parse_number(answer)
-            if number is None:
-                return 0.0
-            tolerance = float(question.get("tolerance", 0))
-            target = float(question["number"])
-            return 1.0 if abs(number - target) <= tolerance + 1e-9 * max(1.0, abs(target)) else 0.0
+            target, tolerance = float(question["number"]), float(question.get("tolerance", 0))
+            return 1.0 if matches_number(answer, target, tolerance, question.get("unit")) else 0.0
         accepted = {_canonical_text(a) for a in question["accept"]}
         return 1.0 if _canonical_text(answer) in accepted else 0.0
     if kind == "multiple":

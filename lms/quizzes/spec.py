@@ -33,7 +33,7 @@ TOP_KEYS = {
 }  # fmt: skip
 QUESTION_KEYS = {
     "id", "type", "points", "prompt", "feedback", "choices", "partial_credit", "answer", "accept", "number",
-    "tolerance", "module", "difficulty", "retired",
+    "tolerance", "unit", "module", "difficulty", "retired",
 }  # fmt: skip
 CHOICE_KEYS = {"text", "correct", "feedback"}
 
@@ -269,7 +269,7 @@ class QuizFileChecker:
             self.report(
                 self.lines.top_line("track"), f"unknown track {track_slug!r} (no such folder in courses/)"
             )
-        if kind != "module":
+        if kind in ("final", "recertification"):
             if module_slug is not None:
                 self.report(
                     self.lines.top_line("module"), f"a {kind} exam belongs to the track: remove module"
@@ -446,9 +446,16 @@ class QuizFileChecker:
                     at(i, "tolerance"), f"{name}: tolerance must be a number of at least 0, got {tolerance!r}"
                 )
                 tolerance = 0
-            return {"number": number, "tolerance": tolerance}
-        if "tolerance" in item:
-            self.report(at(i, "tolerance"), f"{name}: tolerance only goes with number")
+            unit = item.get("unit")
+            if unit is not None and (not isinstance(unit, str) or not unit.strip() or len(unit) > 20):
+                self.report(
+                    at(i, "unit"), f'{name}: unit must be a short text like "%" or "EUR", got {unit!r}'
+                )
+                unit = None
+            return {"number": number, "tolerance": tolerance} | ({"unit": unit.strip()} if unit else {})
+        for key in ("tolerance", "unit"):
+            if key in item:
+                self.report(at(i, key), f"{name}: {key} only goes with number")
         if (
             not isinstance(accept, list)
             or not accept

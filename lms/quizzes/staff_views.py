@@ -17,9 +17,9 @@ from lms.clock import now_utc
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 from lms.quizzes import operations
-from lms.quizzes.analysis import analyse, histogram_svg
+from lms.quizzes.analysis import histogram_svg
 from lms.quizzes.forms import AccommodationForm, ExtraTimeForm, OverrideForm
-from lms.quizzes.models import IN_PROGRESS, SUBMITTED, AnswerSave, Attempt, Quiz, QuizOverride, QuizVersion
+from lms.quizzes.models import IN_PROGRESS, SUBMITTED, AnswerSave, Attempt, Quiz, QuizOverride
 from lms.quizzes.views import bp, quiz_or_404, review_items
 
 
@@ -143,21 +143,12 @@ def staff_override(slug: str) -> Any:
 def staff_analysis(slug: str) -> Any:
     quiz = quiz_or_404(slug, include_retired=True)
     operations.finalize_overdue(quiz_id=quiz.id)
-    versions = list(
-        db.session.execute(
-            sa.select(QuizVersion).where(QuizVersion.quiz_id == quiz.id).order_by(QuizVersion.number)
-        ).scalars()
-    )
+    versions = operations.versions_of(quiz)
     number = request.args.get("version", type=int) or quiz.current_version
     version = next((v for v in versions if v.number == number), None)
     if version is None:
         raise HTTPNotFound("This quiz has no such version.")
-    rows = db.session.execute(
-        sa.select(Attempt.percent, Attempt.results).where(
-            Attempt.quiz_version_id == version.id, Attempt.state == SUBMITTED
-        )
-    ).all()
-    result = analyse(version.questions, [{"percent": r.percent, "results": r.results} for r in rows])
+    result = operations.analyse_version(version)
     return render_template(
         "quizzes/staff_analysis.html", quiz=quiz, version=version, versions=versions, analysis=result,
         svg=histogram_svg(result.histogram),

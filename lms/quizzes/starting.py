@@ -71,16 +71,23 @@ class AttemptPlan:
     locked: bool = False
     missing: list[ModuleToDo] = field(default_factory=list)
     track_slug: str = ""
+    quizzes_to_pass: list[str] = field(default_factory=list)
+    link: tuple[str, str, dict[str, str]] | None = None
+    counted_attempts: int | None = None  # attempts towards the limit, when not all of them count
 
     @property
     def extended(self) -> bool:
         return self.seconds > self.base_seconds
 
     @property
+    def attempts_used(self) -> int:
+        return len(self.attempts) if self.counted_attempts is None else self.counted_attempts
+
+    @property
     def attempts_left(self) -> int | None:
         if not self.attempts_allowed:
             return None
-        return max(0, self.attempts_allowed - len(self.attempts))
+        return max(0, self.attempts_allowed - self.attempts_used)
 
 
 def open_window(
@@ -94,6 +101,13 @@ def open_window(
 def closes_for(user_id: int, quiz: Quiz, now: datetime | None = None) -> datetime | None:
     """When the quiz closes for this student now (None: it does not close)."""
     return open_window(quiz, _overrides(quiz.id, user_id), now or now_utc())[1]
+
+
+def _count_attempts(plan: AttemptPlan, since: datetime | None) -> int:
+    """The attempts that count towards the limit: all, or those started at or after `since` (kept in the plan)."""
+    if since is not None:
+        plan.counted_attempts = sum(1 for a in plan.attempts if a.started_at >= since)
+    return plan.attempts_used
 
 
 def plan_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> AttemptPlan:
@@ -135,11 +149,11 @@ def plan_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt
         plan.reason = "This quiz is closed."
     elif not (unlock := decide_unlock(user, quiz)).open:
         plan.locked, plan.reason, plan.missing = True, unlock.reason, unlock.missing
-        plan.track_slug = unlock.track_slug
-    elif allowed_total and len(attempts) >= allowed_total:
-        plan.reason = (
-            f"You have used all {allowed_total} attempt{'s' if allowed_total != 1 else ''} at this quiz."
-        )
+        plan.track_slug, plan.quizzes_to_pass = unlock.track_slug, unlock.quizzes_to_pass
+        plan.link = unlock.link
+    elif allowed_total and _count_attempts(plan, unlock.attempts_since) >= allowed_total:
+        since = f" since {unlock.attempts_since:%d %B %Y}" if unlock.attempts_since is not None else ""
+        plan.reason = f"You have used all {allowed_total} attempt{'s' if allowed_total != 1 else ''} at this quiz{since}."
     elif last_done and now < last_done + delay and closes_at is not None and last_done + delay >= closes_at:
         plan.reason = (
             f"No further attempt is possible: the quiz closes on {closes_at:%Y-%m-%d at %H:%M} UTC, before the "

@@ -155,12 +155,6 @@ def summary(attempt_id: int) -> Any:
     )  # fmt: skip
 
 
-def _review_level(quiz: Quiz) -> str:
-    if quiz.review_after == "close" and quiz.closes_at is not None and now_utc() < quiz.closes_at:
-        return "score_only"
-    return quiz.review
-
-
 @bp.route("/quizzes/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int) -> Any:
@@ -168,9 +162,10 @@ def result(attempt_id: int) -> Any:
     if attempt.state == IN_PROGRESS:
         return redirect(url_for("quizzes.take", attempt_id=attempt.id))
     quiz = attempt.quiz
-    level = _review_level(quiz)
+    review = operations.review_of(attempt)
     return render_template(
-        "quizzes/result.html", attempt=attempt, quiz=quiz, level=level, items=review_items(attempt),
+        "quizzes/result.html", attempt=attempt, quiz=quiz, level=review.level, held_back=review.held_back,
+        items=review_items(attempt),
         review_opens=quiz.closes_at,
         answered=sum(1 for r in (attempt.results or {}).values() if r["answer"] not in (None, [])),
     )  # fmt: skip

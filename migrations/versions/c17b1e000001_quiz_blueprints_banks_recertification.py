@@ -21,7 +21,7 @@ def upgrade():
     with op.batch_alter_table('quizzes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('blueprint', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('bank', sa.String(length=100), nullable=True))
-        batch_op.alter_column('kind', existing_type=sa.String(length=10), type_=sa.String(length=16),
+        batch_op.alter_column('kind', existing_type=sa.String(length=10), type_=sa.String(length=20),
                               existing_nullable=False)
         batch_op.drop_constraint(op.f('ck_quizzes_kind_known'), type_='check')
         batch_op.create_check_constraint(
@@ -30,11 +30,12 @@ def upgrade():
 
 
 def downgrade():
-    op.execute("DELETE FROM quizzes WHERE kind = 'recertification'")
+    # A recertification exam has no place in the older schema: it becomes a final exam in name (its attempts stay).
+    op.execute("UPDATE quizzes SET kind = 'final' WHERE kind = 'recertification'")
     with op.batch_alter_table('quizzes', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_quizzes_kind_known'), type_='check')
         batch_op.create_check_constraint(op.f('ck_quizzes_kind_known'), "kind IN ('module', 'final')")
-        batch_op.alter_column('kind', existing_type=sa.String(length=16), type_=sa.String(length=10),
+        batch_op.alter_column('kind', existing_type=sa.String(length=20), type_=sa.String(length=10),
                               existing_nullable=False)
         batch_op.drop_column('bank')
         batch_op.drop_column('blueprint')
