@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -30,7 +32,34 @@ TITLES = {
     413: "File too large",
     429: "Too many requests",
     500: "Something went wrong",
+    503: "Temporarily unavailable",
+    507: "Storage full",
 }
+DATABASE_DOWN = "The site cannot reach its database just now. Your request was not carried out."
+STORAGE_FULL = (
+    "The site has run out of storage space, so your file was not saved. Please try again later; "
+    "your earlier uploads are safe."
+)
+# What the database driver raises when it cannot be reached (or the pool waited too long for a connection): the
+# site is unavailable, not broken. Errors in a statement itself (IntegrityError, ProgrammingError) stay 500s.
+DATABASE_UNAVAILABLE = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.DisconnectionError,
+    sa.exc.TimeoutError,
+)
+
+
+class StorageFull(Exception):
+    """The disk (or the filesystem quota) filled up while a file was written; nothing of it was kept. Not a
+    DomainError: no form can fix it, so every page answers it the same way, with the 507 page."""
+
+    def __init__(self) -> None:
+        super().__init__(STORAGE_FULL)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in {errno.ENOSPC, errno.EDQUOT}
 
 
 def wants_json() -> bool:
@@ -43,7 +72,7 @@ def wants_json() -> bool:
 def error_response(status: int, message: str) -> Any:
     if wants_json():
         return jsonify(error=TITLES.get(status, "Error"), message=message, status=status), status
-    template = f"errors/{status}.html" if status in {403, 404, 413, 429, 500} else "errors/generic.html"
+    template = f"errors/{status}.html" if status in {403, 404, 413, 429, 500, 503} else "errors/generic.html"
     return (
         render_template(
             template,
@@ -82,5 +111,28 @@ def register_error_handlers(app: Flask) -> None:
     def handle_unexpected(exc: Exception) -> Any:
         if isinstance(exc, HTTPException):
             return handle_http(exc)
+        if isinstance(exc, DATABASE_UNAVAILABLE):
+            app.logger.error("database unavailable (request id %s): %s", g.get("request_id"), exc)
+            _forget_the_transaction()
+            return _with_retry_after(error_response(503, DATABASE_DOWN))
+        if isinstance(exc, StorageFull) or is_disk_full(exc):
+            app.logger.error("storage full (request id %s): %s", g.get("request_id"), exc)
+            _forget_the_transaction()
+            return error_response(507, STORAGE_FULL)
         app.logger.exception("unhandled error (request id %s)", g.get("request_id"))
         return error_response(500, InternalServerError.description)
+
+
+def _forget_the_transaction() -> None:
+    """Roll back what the request began; with the database gone, that may fail too, and nothing is lost then."""
+    from lms.extensions import db
+
+    try:
+        db.session.rollback()
+    except sa.exc.SQLAlchemyError:
+        db.session.close()
+
+
+def _with_retry_after(result: tuple[Any, int]) -> Any:
+    body, status = result
+    return body, status, {"Retry-After": "30"}

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from flask import Response, current_app
 
-from lms.errors import DomainError
+from lms.errors import DomainError, StorageFull, is_disk_full
 
 CHUNK = 1024 * 1024
 STORED_NAME = re.compile(r"^[0-9a-f]{32}$")
@@ -85,9 +85,11 @@ def store_stream(
         final = path_for(name, directory)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(partial, final)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
+        if is_disk_full(exc):
+            raise StorageFull() from exc
         raise
     return StoredFile(name=name, size=size, sha256=digest.hexdigest()), found
 
