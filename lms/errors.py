@@ -6,7 +6,7 @@ import errno
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -72,7 +72,7 @@ def wants_json() -> bool:
 def error_response(status: int, message: str) -> Any:
     if wants_json():
         return jsonify(error=TITLES.get(status, "Error"), message=message, status=status), status
-    template = f"errors/{status}.html" if status in {403, 404, 413, 429, 500, 503} else "errors/generic.html"
+    template = f"errors/{status}.html" if status in {403, 404, 413, 429, 500} else "errors/generic.html"
     return (
         render_template(
             template,
@@ -114,7 +114,7 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, DATABASE_UNAVAILABLE):
             app.logger.error("database unavailable (request id %s): %s", g.get("request_id"), exc)
             _forget_the_transaction()
-            return _with_retry_after(error_response(503, DATABASE_DOWN))
+            return _database_down()
         if isinstance(exc, StorageFull) or is_disk_full(exc):
             app.logger.error("storage full (request id %s): %s", g.get("request_id"), exc)
             _forget_the_transaction()
@@ -133,6 +133,13 @@ def _forget_the_transaction() -> None:
         db.session.close()
 
 
-def _with_retry_after(result: tuple[Any, int]) -> Any:
-    body, status = result
-    return body, status, {"Retry-After": "30"}
+def _database_down() -> Any:
+    """The 503 answer, built without the template context processors: Flask-Login's would load the signed-in
+    user, from the database that is down."""
+    headers = {"Retry-After": "30"}
+    if wants_json():
+        return jsonify(error=TITLES[503], message=DATABASE_DOWN, status=503), 503, headers
+    page = current_app.jinja_env.get_template("errors/503.html").render(
+        status=503, title=TITLES[503], message=DATABASE_DOWN, request_id=g.get("request_id")
+    )
+    return page, 503, headers

@@ -47,7 +47,8 @@ class Quota:
     def refusal(self) -> DomainError:
         return DomainError(
             f"You have {self.files} stored upload{'s' if self.files != 1 else ''} "
-            f"({_mb(self.bytes)}) for this assignment, and it keeps at most {self.max_files} uploads or "
+            f"({_mb(self.bytes)}) for this assignment, and it keeps at most {self.max_files} "
+            f"upload{'s' if self.max_files != 1 else ''} or "
             f"{_mb(self.max_bytes)}. Delete drafts you no longer need (in the list of stored drafts below), "
             "then upload again.",
             field="file",

@@ -1,7 +1,10 @@
 """Uploaded files on disk: streamed in chunks, hashed on the way, under random names outside static/.
 
-A file appears under its final name only once it is complete and checked (os.replace is atomic), so a failed
-or interrupted upload leaves nothing behind.
+A file is written to partial/ and appears under its final name only once it is complete and checked (os.replace
+is atomic). A failed upload removes its partial file at once, and a full disk is reported as StorageFull (the
+507 page) with nothing kept. A process killed mid-upload cannot clean up: its partial file is removed by the
+sweep (reconcile.sweep_temporary_uploads, at start-up and periodically), and a file moved into place whose row
+never committed is found by `lms check-storage` (reconcile.check_storage).
 """
 
 from __future__ import annotations
@@ -116,7 +119,15 @@ def file_response(
     path: Path, mimetype: str, download_name: str, inline: bool = False, remove_after: bool = False
 ) -> Response:
     """Stream a file with a safe Content-Disposition, nosniff and no caching."""
-    response = Response(read_chunks(path, remove_after), mimetype=mimetype, direct_passthrough=True)
+    # content_type, not mimetype: Werkzeug adds "; charset=utf-8" to every text/* mimetype, and ours for text
+    # files already says it (a second charset parameter is invalid, and some clients refuse the file).
+    content_type = mimetype if "charset=" in mimetype else None
+    response = Response(
+        read_chunks(path, remove_after),
+        mimetype=None if content_type else mimetype,
+        content_type=content_type,
+        direct_passthrough=True,
+    )
     response.content_length = path.stat().st_size
     try:
         download_name.encode("ascii")

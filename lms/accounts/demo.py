@@ -1,0 +1,33 @@
+"""The demo accounts (development only): who they are, and the start-up refusal while one signs in with its
+published password on a production site."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from lms.accounts.models import Role, User
+from lms.accounts.passwords import verify_password
+from lms.extensions import db
+
+# Published in the README: on a production site they would be known credentials.
+DEMO_ACCOUNTS = [
+    (Role.ADMIN, "admin@example.org", "Avery Admin", "blue-harbor-lantern"),
+    (Role.INSTRUCTOR, "instructor@example.org", "Irene Instructor", "green-meadow-compass"),
+    (Role.STUDENT, "student@example.org", "Sam Student", "amber-fox-journey"),
+    (Role.STUDENT, "student2@example.org", "Sasha Student", "silver-oak-whistle"),
+]
+DEMO_PASSWORDS = tuple(password for *_, password in DEMO_ACCOUNTS)
+
+
+def accounts_with_demo_passwords() -> list[str]:
+    """The emails of demo accounts that still accept one of the demo passwords (whichever it is). Only the demo
+    emails are tried: checking every account against the list would cost a slow hash per account at each start."""
+    emails = [email for _, email, _, _ in DEMO_ACCOUNTS]
+    found = db.session.execute(
+        sa.select(User.email, User.password_hash).where(User.email.in_(emails)).order_by(User.email)
+    ).all()
+    return [
+        email
+        for email, password_hash in found
+        if password_hash and any(verify_password(password_hash, p) for p in DEMO_PASSWORDS)
+    ]
