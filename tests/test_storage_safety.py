@@ -191,3 +191,11 @@ def test_a_markdown_download_names_its_charset_once(app, client, course):
     assert response.headers["Content-Type"] == "text/markdown; charset=utf-8"
     pdf = rows.upload(course.student, course.assignment, now=T0)
     assert client.get(f"/assignments/submissions/{pdf.id}/file").headers["Content-Type"] == "application/pdf"
+
+
+@pytest.mark.app_config(UPLOAD_MAX_UNPACKED_MB=1, UPLOAD_MAX_ZIP_RATIO=100_000)
+def test_the_site_settings_set_the_unpacked_limit(app, client, course):
+    response = post_upload(client, URL + "/upload", bomb(2 * 1024 * 1024), "handbook.docx")
+    assert response.status_code == 422
+    assert "would unpack to 2 MB, more than the 1 MB" in field_error(response.get_data(as_text=True), "file")
+    assert post_upload(client, URL + "/upload", samples.docx(), "handbook.docx").status_code == 302

@@ -48,6 +48,17 @@ class StoredFile:
     sha256: str
 
 
+def detect_type(path: Path) -> str:
+    """filetypes.detect_type with the site's zip limits (LMS_UPLOAD_MAX_UNPACKED_MB, LMS_UPLOAD_MAX_ZIP_RATIO)."""
+    from lms.assignments import filetypes
+
+    return filetypes.detect_type(
+        path,
+        max_unpacked=int(current_app.config["UPLOAD_MAX_UNPACKED_MB"]) * 1024 * 1024,
+        max_ratio=int(current_app.config["UPLOAD_MAX_ZIP_RATIO"]),
+    )
+
+
 def upload_dir() -> Path:
     return Path(current_app.config["UPLOAD_DIR"])
 
