@@ -158,3 +158,13 @@ def test_the_operation_refuses_a_full_quota_before_writing(app, course, monkeypa
     with pytest.raises(DomainError, match="at most 1 upload or"):
         rows.upload(course.student, course.assignment, now=T0)
     assert written == []
+
+
+@pytest.mark.app_config(UPLOAD_QUOTA_VERSIONS=1)
+def test_a_quota_full_of_handed_in_versions_says_whom_to_ask(app, client, course):
+    rows.hand_in(course.student, course.assignment, now=T0)
+    response = post_upload(client, URL + "/upload", samples.pdf("Again"), "again.pdf")
+    assert response.status_code == 422
+    error = field_error(response.get_data(as_text=True), "file")
+    assert "ask your instructor" in error and "Delete drafts" not in error
+    assert "Stored drafts" not in response.get_data(as_text=True)

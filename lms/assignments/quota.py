@@ -44,13 +44,16 @@ class Quota:
     def admits(self, size: int) -> bool:
         return self.files + 1 <= self.max_files and self.bytes + size <= self.max_bytes
 
-    def refusal(self) -> DomainError:
+    def refusal(self, can_delete: bool) -> DomainError:
+        way_out = (
+            "Delete drafts you no longer need (in the list of stored drafts below), then upload again."
+            if can_delete
+            else "Every stored upload is a version handed in, and those are kept: ask your instructor."
+        )
         return DomainError(
             f"You have {self.files} stored upload{'s' if self.files != 1 else ''} "
             f"({_mb(self.bytes)}) for this assignment, and it keeps at most {self.max_files} "
-            f"upload{'s' if self.max_files != 1 else ''} or "
-            f"{_mb(self.max_bytes)}. Delete drafts you no longer need (in the list of stored drafts below), "
-            "then upload again.",
+            f"upload{'s' if self.max_files != 1 else ''} or {_mb(self.max_bytes)}. {way_out}",
             field="file",
         )
 
@@ -74,7 +77,7 @@ def require_room(history: list[Submission], size: int = 0) -> None:
     """Refuse (DomainError) an upload of `size` bytes that would take the student past the quota."""
     quota = quota_of(history)
     if quota.full or not quota.admits(size):
-        raise quota.refusal()
+        raise quota.refusal(can_delete=bool(deletable_drafts(history)))
 
 
 def deletable_drafts(history: list[Submission]) -> list[Submission]:
