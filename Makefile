@@ -81,6 +81,14 @@ mutation: $(STAMP)
 	  END { for (m in total) printf "  %-32s %4d of %4d  %5.1f %%\n", m, killed[m], total[m], 100 * killed[m] / total[m] }' \
 	  | sort
 
+# The installed dependencies against known vulnerabilities (pip-audit, online: PyPI's vulnerability data). Not in
+# `make test` (whose tools load nothing from the network); CI runs it after the tests. See tools/audit for what
+# its exit status says, and the loud "NOT RUN" when the data cannot be reached: a skipped check is never a pass.
+.PHONY: audit
+
+audit: $(STAMP)
+	@BIN=$(BIN) tools/audit
+
 system-deps:
 	@tools/install-system-deps
 

@@ -23,3 +23,10 @@ errorlog = os.environ.get("GUNICORN_ERRORLOG", "-")
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 25.1+ opens a control socket for `gunicornc`, by default at one path per user
+# ($XDG_RUNTIME_DIR/gunicorn.ctl), so two instances on one host would share (and fight over) it. Off unless
+# GUNICORN_CONTROL_SOCKET names this instance's own path. (Older gunicorn ignores both settings.)
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "").strip() or None
+control_socket_disable = control_socket is None
+if control_socket is None:
+    del control_socket  # gunicorn would refuse None as a path: leave its default, which is then never opened

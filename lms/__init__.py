@@ -68,7 +68,38 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     missing = undeclared_views(app)
     if missing:
         raise RuntimeError(f"these views do not declare who may use them: {', '.join(missing)}")
+    _refuse_known_credentials(app)
     return app
+
+
+def _refuse_known_credentials(app: Flask) -> None:
+    """A production site does not serve while a demo account still signs in with its published password. The
+    `flask` commands (FLASK_RUN_FROM_CLI) still start, so that an operator can fix it (or run the migrations);
+    a database that cannot be read yet (no tables, unreachable) is logged and left to the health check."""
+    from lms.config import PRODUCTION
+
+    if app.config.get("ENV_NAME") != PRODUCTION or os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+        return
+    import sqlalchemy as sa
+
+    from lms.accounts.demo import accounts_with_demo_passwords
+    from lms.database import dispose_engines
+    from lms.extensions import db
+
+    with app.app_context():
+        try:
+            found = accounts_with_demo_passwords()
+        except sa.exc.SQLAlchemyError:
+            app.logger.warning("could not check the demo accounts at start-up", exc_info=True)
+            found = []
+        finally:
+            db.session.remove()
+            dispose_engines(db.engine)  # no connection opened here is inherited by a forked worker
+    if found:
+        raise RuntimeError(
+            f"refusing to start with LMS_ENV=production: {', '.join(found)} still sign(s) in with the published "
+            "demo password. Change it first: `flask --app wsgi lms set-password --email EMAIL`."
+        )
 
 
 def _init_extensions(app: Flask) -> None:

@@ -28,11 +28,25 @@ def lms_cli() -> None:
 
 
 @lms_cli.command("bootstrap")
-@click.option("--demo/--no-demo", default=True, show_default=True, help="Create the demo accounts.")
+@click.option(
+    "--demo/--no-demo",
+    default=None,
+    help="Create the demo accounts (the default in development; refused in production).",
+)
 @with_appcontext
-def bootstrap(demo: bool) -> None:
+def bootstrap(demo: bool | None) -> None:
     """Create or upgrade the database, load courses/ and quizzes/, create demo accounts. Safe to run again."""
     from flask_migrate import upgrade
+
+    from lms.config import PRODUCTION
+
+    production = current_app.config.get("ENV_NAME") == PRODUCTION
+    if demo and production:
+        raise click.ClickException(
+            "--demo is refused when LMS_ENV=production: the demo passwords are published. "
+            "Create the first admin with `lms create-user --role admin`."
+        )
+    demo = not production if demo is None else demo
 
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.get_current_context().invoke(sync_content_command, quiet=True)

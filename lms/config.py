@@ -95,6 +95,14 @@ def load_config(instance_path: Path) -> dict[str, Any]:
             raise RuntimeError("LMS_SECRET_KEY must be set when LMS_ENV=production")
         secret = _dev_secret_key(instance_path)
 
+    ratelimit_storage = os.environ.get("LMS_RATELIMIT_STORAGE_URL", "").strip() or "memory://"
+    if production and ratelimit_storage.startswith("memory://") and _env_bool("LMS_RATELIMIT_ENABLED", True):
+        # Each worker of each host would count apart: "5 sign-ins a minute" would become 5 x hosts x workers.
+        raise RuntimeError(
+            "LMS_RATELIMIT_STORAGE_URL must name a shared store (redis://...) when LMS_ENV=production; "
+            "memory:// counts each worker apart, so the limits would not hold"
+        )
+
     database_url = (
         os.environ.get("LMS_DATABASE_URL", "").strip() or f"sqlite:///{instance_path / 'lms.sqlite3'}"
     )
@@ -129,7 +137,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead, so a long quiz never loses its token
         "RATELIMIT_ENABLED": _env_bool("LMS_RATELIMIT_ENABLED", True),
-        "RATELIMIT_STORAGE_URI": os.environ.get("LMS_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_STORAGE_URI": ratelimit_storage,
         "RATELIMIT_HEADERS_ENABLED": True,
         # Several deployments (or test runs) may share one Redis: each counts under its own prefix.
         "RATELIMIT_KEY_PREFIX": os.environ.get("LMS_RATELIMIT_KEY_PREFIX", "lms"),
@@ -150,6 +158,18 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "CERTIFICATE_SIGNATURE_IMAGE": os.environ.get("LMS_CERTIFICATE_SIGNATURE_IMAGE", "").strip(),
         # How late an autosaved answer given before the deadline may still arrive (a network's delay).
         "QUIZ_NETWORK_GRACE_SECONDS": _env_int("LMS_QUIZ_NETWORK_GRACE_SECONDS", 10),
+        # Storage one student can fill: per assignment, at most this many stored uploads or this many MB
+        # (whichever comes first; deleted or pruned drafts no longer count), and this many uploads per user.
+        "UPLOAD_QUOTA_VERSIONS": _env_int("LMS_UPLOAD_QUOTA_VERSIONS", 10),
+        "UPLOAD_QUOTA_MB": _env_int("LMS_UPLOAD_QUOTA_MB", 200),
+        "UPLOAD_LIMIT_PER_USER": os.environ.get("LMS_UPLOAD_LIMIT_PER_USER", "20 per minute"),
+        # Replaced drafts never handed in lose their file after this many days (the row stays); 0: never.
+        "DRAFT_RETENTION_DAYS": _env_int("LMS_DRAFT_RETENTION_DAYS", 30),
+        # Temporary upload files (partial/) older than this are removed by the start-up and periodic sweep.
+        "TEMPORARY_UPLOAD_MAX_AGE_MINUTES": _env_int("LMS_TEMPORARY_UPLOAD_MAX_AGE_MINUTES", 60),
+        # DOCX, PPTX and ODT are zip files: refused when their entries would unpack past either limit.
+        "UPLOAD_MAX_UNPACKED_MB": _env_int("LMS_UPLOAD_MAX_UNPACKED_MB", 300),
+        "UPLOAD_MAX_ZIP_RATIO": _env_int("LMS_UPLOAD_MAX_ZIP_RATIO", 100),
         "TRUSTED_PROXIES": _env_int("LMS_TRUSTED_PROXIES", 0),
         "MAIL_SMTP_HOST": os.environ.get("LMS_SMTP_HOST", ""),
         "MAIL_SMTP_PORT": _env_int("LMS_SMTP_PORT", 587),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+import sqlalchemy as sa
+from flask import Flask, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -30,7 +32,34 @@ TITLES = {
     413: "File too large",
     429: "Too many requests",
     500: "Something went wrong",
+    503: "Temporarily unavailable",
+    507: "Storage full",
 }
+DATABASE_DOWN = "The site cannot reach its database just now. Your request was not carried out."
+STORAGE_FULL = (
+    "The site has run out of storage space, so your file was not saved. Please try again later; "
+    "your earlier uploads are safe."
+)
+# What the database driver raises when it cannot be reached (or the pool waited too long for a connection): the
+# site is unavailable, not broken. Errors in a statement itself (IntegrityError, ProgrammingError) stay 500s.
+DATABASE_UNAVAILABLE = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.DisconnectionError,
+    sa.exc.TimeoutError,
+)
+
+
+class StorageFull(Exception):
+    """The disk (or the filesystem quota) filled up while a file was written; nothing of it was kept. Not a
+    DomainError: no form can fix it, so every page answers it the same way, with the 507 page."""
+
+    def __init__(self) -> None:
+        super().__init__(STORAGE_FULL)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in {errno.ENOSPC, errno.EDQUOT}
 
 
 def wants_json() -> bool:
@@ -82,5 +111,35 @@ def register_error_handlers(app: Flask) -> None:
     def handle_unexpected(exc: Exception) -> Any:
         if isinstance(exc, HTTPException):
             return handle_http(exc)
+        if isinstance(exc, DATABASE_UNAVAILABLE):
+            app.logger.error("database unavailable (request id %s): %s", g.get("request_id"), exc)
+            _forget_the_transaction()
+            return _database_down()
+        if isinstance(exc, StorageFull) or is_disk_full(exc):
+            app.logger.error("storage full (request id %s): %s", g.get("request_id"), exc)
+            _forget_the_transaction()
+            return error_response(507, STORAGE_FULL)
         app.logger.exception("unhandled error (request id %s)", g.get("request_id"))
         return error_response(500, InternalServerError.description)
+
+
+def _forget_the_transaction() -> None:
+    """Roll back what the request began; with the database gone, that may fail too, and nothing is lost then."""
+    from lms.extensions import db
+
+    try:
+        db.session.rollback()
+    except sa.exc.SQLAlchemyError:
+        db.session.close()
+
+
+def _database_down() -> Any:
+    """The 503 answer, built without the template context processors: Flask-Login's would load the signed-in
+    user, from the database that is down."""
+    headers = {"Retry-After": "30"}
+    if wants_json():
+        return jsonify(error=TITLES[503], message=DATABASE_DOWN, status=503), 503, headers
+    page = current_app.jinja_env.get_template("errors/503.html").render(
+        status=503, title=TITLES[503], message=DATABASE_DOWN, request_id=g.get("request_id")
+    )
+    return page, 503, headers

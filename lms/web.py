@@ -59,21 +59,28 @@ class _RequestIdFilter(logging.Filter):
 
 
 def configure_logging(app: Flask) -> None:
-    """One line per record on stderr, each with the request id, for the app's logger and the access log."""
+    """One line per record on stderr, each with the request id: one handler, on the root logger, that every
+    record reaches once. Flask's own default handler on the app's logger is removed (it made each of the app's
+    records, and each access record, print twice or three times). When the deployment configured logging itself
+    (gunicorn's --log-config, a handler already on the root logger), its handlers are the only ones."""
     if app.testing:
         return
+    from flask.logging import default_handler
+
     level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
     for logger in (app.logger, access_log):
-        if any(getattr(h, "_lms", False) for h in logger.handlers):
-            continue
-        handler = logging.StreamHandler()
-        handler._lms = True  # type: ignore[attr-defined]
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
-        )
-        handler.addFilter(_RequestIdFilter())
-        logger.addHandler(handler)
+        logger.removeHandler(default_handler)
+        for handler in [h for h in logger.handlers if getattr(h, "_lms", False)]:
+            logger.removeHandler(handler)
         logger.setLevel(level)
+    root = logging.getLogger()
+    if root.handlers:  # ours (an earlier app in this process), or the deployment's own
+        return
+    handler = logging.StreamHandler()
+    handler._lms = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    handler.addFilter(_RequestIdFilter())
+    root.addHandler(handler)
 
 
 def install_request_hooks(app: Flask) -> None:

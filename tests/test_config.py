@@ -125,6 +125,7 @@ def test_an_explicit_base_url_always_wins(no_address_settings, tmp_path):
 def test_production_uses_the_configured_address_never_the_dev_servers(no_address_settings, tmp_path):
     no_address_settings.setenv("LMS_ENV", "production")
     no_address_settings.setenv("LMS_SECRET_KEY", "a-long-random-secret")
+    no_address_settings.setenv("LMS_RATELIMIT_STORAGE_URL", "redis://127.0.0.1:6379")
     no_address_settings.setenv("FLASK_RUN_HOST", "10.0.0.7")
     no_address_settings.setenv("FLASK_RUN_PORT", "8000")
     assert load_config(tmp_path)["BASE_URL"] == "http://127.0.0.1:5000"  # unset: as before

@@ -366,6 +366,7 @@ def test_processes_starting_together_make_one_development_keyring(tmp_path):
 def production(monkeypatch, tmp_path):
     monkeypatch.setenv("LMS_ENV", "production")
     monkeypatch.setenv("LMS_SECRET_KEY", "a-long-random-secret")
+    monkeypatch.setenv("LMS_RATELIMIT_STORAGE_URL", "redis://127.0.0.1:6379")
     monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path / 'production.sqlite3'}")
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path / "instance"))
     for name in ("LMS_SIGNING_KEY", "LMS_SIGNING_KEY_FILE"):

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from lms.accounts import operations
+from lms.accounts.demo import DEMO_ACCOUNTS
 from lms.accounts.models import Role
+from lms.config import PRODUCTION
 from lms.errors import DomainError
 from lms.extensions import db
 
-DEMO_ACCOUNTS = [
-    (Role.ADMIN, "admin@example.org", "Avery Admin", "blue-harbor-lantern"),
-    (Role.INSTRUCTOR, "instructor@example.org", "Irene Instructor", "green-meadow-compass"),
-    (Role.STUDENT, "student@example.org", "Sam Student", "amber-fox-journey"),
-    (Role.STUDENT, "student2@example.org", "Sasha Student", "silver-oak-whistle"),
-]
+__all__ = ["DEMO_ACCOUNTS", "create_user", "ensure_demo_accounts", "register_commands", "set_password"]
 
 
 @click.command("create-user")
@@ -41,8 +39,31 @@ def create_user(email: str, full_name: str, role: str, password: str) -> None:
     click.echo(f"Created {user.role} {user.email}.")
 
 
+@click.command("set-password")
+@click.option("--email", required=True, help="The account's sign-in email.")
+@click.password_option(help="Asked for when not given.")
+@with_appcontext
+def set_password(email: str, password: str) -> None:
+    """Give an account a new password (signs out its sessions): e.g. a demo account left on a production site."""
+    user = operations.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"There is no account {email.strip().lower()}.")
+    try:
+        operations.set_password(None, user, password)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    click.echo(f"The password of {user.email} is changed; its sessions are signed out.")
+
+
 def ensure_demo_accounts() -> None:
-    """Create the demo accounts that do not exist yet, and print their logins (development only)."""
+    """Create the demo accounts that do not exist yet, and print their logins (development only: production
+    refuses, since their passwords are published)."""
+    if current_app.config.get("ENV_NAME") == PRODUCTION:
+        raise click.ClickException(
+            "The demo accounts are never created when LMS_ENV=production: their passwords are published. "
+            "Create the first admin with `lms create-user --role admin` (it asks for the password)."
+        )
     click.echo("\nDemo accounts (development only):")
     for role, email, name, password in DEMO_ACCOUNTS:
         if operations.find_user_by_email(email) is None:
@@ -56,4 +77,5 @@ def register_commands() -> None:
     from lms.cli import add_bootstrap_step, lms_cli
 
     lms_cli.add_command(create_user)
+    lms_cli.add_command(set_password)
     add_bootstrap_step(ensure_demo_accounts, demo_only=True)

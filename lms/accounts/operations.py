@@ -210,3 +210,12 @@ def read_reader_with(statement: sa.Executable, params: dict[str, Any]) -> tuple[
     if row is None:
         return None
     return Reader(*row[: len(READER_COLUMNS)]), row[len(READER_COLUMNS) :]
+
+
+def set_password(actor: User | None, user: User, new_password: str) -> None:
+    """Give an account a new password without the old one (an operator at the command line: `actor` None).
+    The password rules apply, and every session of the account is signed out."""
+    _set_password(user, new_password, field="password")
+    record_event(actor.id if actor else None, "user.password_set", "user", user.id)
+    _announce_account_change(user, actor.id if actor else None, "password")
+    db.session.commit()

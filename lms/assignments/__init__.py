@@ -10,9 +10,11 @@ from lms.accounts.models import Role, User
 
 
 def register(app: Flask) -> None:
-    """Add this feature's blueprint, content loader, dashboard panel, menu entry and template filters."""
-    from lms.assignments import bulk_views, desk_views, loader, operations  # noqa: F401 (their routes join bp)
+    """Add this feature's blueprint, content loader, dashboard panel, menu entry, template filters and commands,
+    and sweep the unfinished uploads an earlier process left behind."""
+    from lms.assignments import bulk_views, cli, desk_views, loader, operations  # noqa: F401 (their routes join bp)
     from lms.assignments.views import bp
+    from lms.cli import lms_cli
     from lms.content import register_content_kind
     from lms.dashboard import Panel, register_panel
     from lms.navigation import NavItem, add_nav_item
@@ -23,6 +25,25 @@ def register(app: Flask) -> None:
     add_nav_item(NavItem("Grading", "assignments.queue", frozenset({Role.INSTRUCTOR, Role.ADMIN})))
     app.add_template_filter(operations.format_time, "utc_time")
     app.add_template_filter(operations.describe_duration, "duration")
+    for command in (cli.check_storage_command, cli.prune_drafts_command, cli.sweep_uploads_command):
+        lms_cli.add_command(command)
+    _sweep_at_start(app)
+
+
+def _sweep_at_start(app: Flask) -> None:
+    """Unfinished uploads from a process that died (kill -9, a crash) go at start-up; a disk problem must not
+    stop the app from starting, so it is logged instead."""
+    from lms.assignments import operations
+    from lms.clock import now_utc
+
+    with app.app_context():
+        try:
+            removed = operations.sweep_temporary_uploads(now_utc())
+        except OSError:
+            app.logger.warning("could not sweep the temporary upload files", exc_info=True)
+            return
+    if removed:
+        app.logger.info("removed %d unfinished upload file(s) left by an earlier process", removed)
 
 
 def _panel(user: User) -> dict[str, Any] | None:

@@ -41,7 +41,7 @@ def inspect_feedback(filename: str | None) -> Any:
     """The check a feedback file gets once stored: a document of a type we know, named as what it is."""
 
     def inspect(path: Any) -> str:
-        return filetypes.check_name(filename, filetypes.detect_type(path))
+        return filetypes.check_name(filename, storage.detect_type(path))
 
     return inspect
 

@@ -119,8 +119,17 @@ class UnsupportedFile(DomainError):
         super().__init__(message, field="file")
 
 
-def detect_type(path: Path) -> str:
-    """Return the file's type ("pdf", "docx", "pptx", "odt", "md" or "txt") or raise UnsupportedFile."""
+# A DOCX, PPTX or ODT is a zip: refused when its entries would unpack past MAX_UNPACKED bytes in all, or when
+# one entry of more than RATIO_FLOOR bytes unpacks to more than MAX_RATIO times its packed size (a zip bomb).
+# Real documents: images barely compress, XML about 5 to 20 times.
+MAX_UNPACKED = 300 * 1024 * 1024
+MAX_RATIO = 100
+RATIO_FLOOR = 1024 * 1024
+
+
+def detect_type(path: Path, max_unpacked: int = MAX_UNPACKED, max_ratio: int = MAX_RATIO) -> str:
+    """Return the file's type ("pdf", "docx", "pptx", "odt", "md" or "txt") or raise UnsupportedFile. A zip
+    document is judged by its central directory alone (nothing is unpacked): see check_unpacked_size."""
     size = path.stat().st_size
     if size == 0:
         raise UnsupportedFile("The file is empty. Choose the file that holds your work and upload it again.")
@@ -129,7 +138,7 @@ def detect_type(path: Path) -> str:
     if head.startswith(b"%PDF-"):
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
-        return _office_type(path)
+        return _office_type(path, max_unpacked, max_ratio)
     if head.startswith(EXECUTABLE_SIGNATURES):
         raise UnsupportedFile("This file is a program (an executable), not a document. Upload your document.")
     for signature, what in OTHER_SIGNATURES:
@@ -168,9 +177,28 @@ def accepted_sentence(formats: list[str] | tuple[str, ...] | None = None) -> str
     return f"Upload a {listed} file."
 
 
-def _office_type(path: Path) -> str:
+def check_unpacked_size(entries: list[zipfile.ZipInfo], max_unpacked: int, max_ratio: int) -> None:
+    """Refuse (UnsupportedFile) a zip whose entries, as its central directory declares them, would unpack past
+    `max_unpacked` bytes in all, or hold an entry over RATIO_FLOOR bytes packed more than `max_ratio` times."""
+    total = sum(entry.file_size for entry in entries)
+    if total > max_unpacked:
+        raise UnsupportedFile(
+            f"This document would unpack to {total // (1024 * 1024)} MB, more than the "
+            f"{max_unpacked // (1024 * 1024)} MB we accept. Export it as PDF, or compress its images, "
+            "and upload it again."
+        )
+    for entry in entries:
+        if entry.file_size > RATIO_FLOOR and entry.file_size > max_ratio * max(entry.compress_size, 1):
+            raise UnsupportedFile(
+                "This document holds a part that unpacks to far more than its size (a 'zip bomb'), "
+                "so we cannot accept it. Export it as PDF and upload that."
+            )
+
+
+def _office_type(path: Path, max_unpacked: int = MAX_UNPACKED, max_ratio: int = MAX_RATIO) -> str:
     try:
         with zipfile.ZipFile(path) as archive:
+            check_unpacked_size(archive.infolist(), max_unpacked, max_ratio)
             names = set(archive.namelist())
             if "mimetype" in names:
                 with archive.open("mimetype") as entry:

@@ -198,9 +198,14 @@ class Submission(db.Model):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the due date that applied then
     late_seconds: Mapped[int | None]  # > 0: handed in this long after the due date
     is_revision: Mapped[bool] = mapped_column(default=False)  # handed in after a return for revision
+    # A draft never handed in may lose its file (the row stays, saying who removed it and when): "deleted" by
+    # the student (removed_by), or "pruned" once replaced for longer than the retention period (nobody).
+    file_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    file_removed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    file_removed_reason: Mapped[str | None] = mapped_column(sa.String(10))
 
     assignment: Mapped[Assignment] = relationship()
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
     grade: Mapped[Grade | None] = relationship(back_populates="submission", uselist=False)
 
     __table_args__ = (
@@ -212,6 +217,12 @@ class Submission(db.Model):
             name="handed_in_has_time",
         ),
         sa.CheckConstraint("late_seconds IS NULL OR late_seconds >= 0", name="late_not_negative"),
+        # Only a replaced draft (never handed in) can be without its file, and it says why.
+        sa.CheckConstraint(
+            "(file_removed_at IS NULL AND file_removed_reason IS NULL) OR "
+            "(state = 'replaced' AND file_removed_at IS NOT NULL AND file_removed_reason IN ('deleted', 'pruned'))",
+            name="file_removed_only_from_drafts",
+        ),
         # At most one draft and one version waiting for a grade per student and assignment.
         sa.Index(
             "uq_assignment_submissions_one_draft",
@@ -243,6 +254,10 @@ class Submission(db.Model):
     @property
     def is_released(self) -> bool:
         return self.state_enum in RELEASED_STATES
+
+    @property
+    def has_file(self) -> bool:
+        return self.file_removed_at is None
 
 
 class Grade(db.Model):

@@ -11,6 +11,8 @@
 - `bulk_feedback`: feedback files for many students from one zip, reviewed before they are attached
 - `queue`: reads for the pages (the grading queue and a version's place in it, its history, the dashboards)
 - `downloads`: every student's latest version in one zip
+- `quota`: what a student may keep per assignment, deleting a draft, pruning drafts replaced long ago
+- `reconcile`: the sweep of temporary upload files, and `lms check-storage` (files and rows in step)
 - `preview`: a PDF's first page as an image, the text of office files (not re-exported: pages use it directly)
 """
 
@@ -69,6 +71,15 @@ from lms.assignments.queue import (
     student_overview,
     waiting_count,
 )
+from lms.assignments.quota import (
+    Quota,
+    deletable_drafts,
+    delete_draft,
+    prune_replaced_drafts,
+    quota_of,
+    require_room,
+)
+from lms.assignments.reconcile import StorageReport, check_storage, sweep_temporary_uploads
 from lms.assignments.regrades import answer_regrade, can_request_regrade, regrades_for, request_regrade
 from lms.assignments.rubric import BreakdownLine, RubricDrift, breakdown, rubric_drift
 from lms.assignments.submitting import submit_draft, upload_draft
@@ -83,7 +94,9 @@ __all__ = [
     "Deadlines",
     "QueueFilters",
     "QueuePosition",
+    "Quota",
     "RubricDrift",
+    "StorageReport",
     "active_assignments",
     "active_enrollment",
     "answer_regrade",
@@ -93,7 +106,10 @@ __all__ = [
     "breakdown",
     "build_submissions_zip",
     "can_request_regrade",
+    "check_storage",
     "deadlines_for",
+    "deletable_drafts",
+    "delete_draft",
     "describe_duration",
     "enrollment_deadlines",
     "extension_overview",
@@ -110,15 +126,18 @@ __all__ = [
     "has_passed_assignment",
     "latest_extension",
     "meets_pass_rule",
+    "prune_replaced_drafts",
     "queue_page",
     "queue_position",
     "queue_statement",
     "queue_tracks",
+    "quota_of",
     "regrades_for",
     "release_grade",
     "released_feedback_file",
     "request_regrade",
     "require_found",
+    "require_room",
     "review_feedback_zip",
     "rubric_drift",
     "save_grade",
@@ -129,6 +148,7 @@ __all__ = [
     "submission_label",
     "submissions_of",
     "submit_draft",
+    "sweep_temporary_uploads",
     "upload_draft",
     "waiting_count",
 ]

@@ -1,7 +1,10 @@
 """Uploaded files on disk: streamed in chunks, hashed on the way, under random names outside static/.
 
-A file appears under its final name only once it is complete and checked (os.replace is atomic), so a failed
-or interrupted upload leaves nothing behind.
+A file is written to partial/ and appears under its final name only once it is complete and checked (os.replace
+is atomic). A failed upload removes its partial file at once, and a full disk is reported as StorageFull (the
+507 page) with nothing kept. A process killed mid-upload cannot clean up: its partial file is removed by the
+sweep (reconcile.sweep_temporary_uploads, at start-up and periodically), and a file moved into place whose row
+never committed is found by `lms check-storage` (reconcile.check_storage).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from urllib.parse import quote
 
 from flask import Response, current_app
 
-from lms.errors import DomainError
+from lms.errors import DomainError, StorageFull, is_disk_full
 
 CHUNK = 1024 * 1024
 STORED_NAME = re.compile(r"^[0-9a-f]{32}$")
@@ -43,6 +46,17 @@ class StoredFile:
     name: str  # the random name on disk (32 hex characters)
     size: int
     sha256: str
+
+
+def detect_type(path: Path) -> str:
+    """filetypes.detect_type with the site's zip limits (LMS_UPLOAD_MAX_UNPACKED_MB, LMS_UPLOAD_MAX_ZIP_RATIO)."""
+    from lms.assignments import filetypes
+
+    return filetypes.detect_type(
+        path,
+        max_unpacked=int(current_app.config["UPLOAD_MAX_UNPACKED_MB"]) * 1024 * 1024,
+        max_ratio=int(current_app.config["UPLOAD_MAX_ZIP_RATIO"]),
+    )
 
 
 def upload_dir() -> Path:
@@ -85,9 +99,11 @@ def store_stream(
         final = path_for(name, directory)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(partial, final)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
+        if is_disk_full(exc):
+            raise StorageFull() from exc
         raise
     return StoredFile(name=name, size=size, sha256=digest.hexdigest()), found
 
@@ -114,7 +130,15 @@ def file_response(
     path: Path, mimetype: str, download_name: str, inline: bool = False, remove_after: bool = False
 ) -> Response:
     """Stream a file with a safe Content-Disposition, nosniff and no caching."""
-    response = Response(read_chunks(path, remove_after), mimetype=mimetype, direct_passthrough=True)
+    # content_type, not mimetype: Werkzeug adds "; charset=utf-8" to every text/* mimetype, and ours for text
+    # files already says it (a second charset parameter is invalid, and some clients refuse the file).
+    content_type = mimetype if "charset=" in mimetype else None
+    response = Response(
+        read_chunks(path, remove_after),
+        mimetype=None if content_type else mimetype,
+        content_type=content_type,
+        direct_passthrough=True,
+    )
     response.content_length = path.stat().st_size
     try:
         download_name.encode("ascii")

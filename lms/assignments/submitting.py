@@ -10,7 +10,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 
 from lms.accounts.models import User
-from lms.assignments import filetypes, storage
+from lms.assignments import filetypes, quota, storage
 from lms.assignments.deadlines import Deadlines, format_time, student_deadlines
 from lms.assignments.lookups import lock_submissions_of, submissions_of
 from lms.assignments.models import PENDING, Assignment, Submission, SubmissionState
@@ -42,12 +42,15 @@ def upload_draft(
     user: User, assignment: Assignment, stream: IO[bytes], filename: str | None, now: datetime
 ) -> Submission:
     """Store an uploaded file as the student's draft (replacing an earlier draft, which is kept). The file must be
-    what its name says it is (filetypes.check_name)."""
+    what its name says it is (filetypes.check_name), must not unpack into far more than it is (a zip bomb), and
+    must fit in the student's quota for the assignment (quota.require_room)."""
     deadlines = _require_enrollment(user, assignment)
-    _require_open(deadlines, submissions_of(user.id, assignment.id), now)
+    before = submissions_of(user.id, assignment.id)
+    _require_open(deadlines, before, now)
+    quota.require_room(before)  # before a byte is written: a full quota costs no disk
 
     def inspect(path: Any) -> str:
-        found = filetypes.check_name(filename, filetypes.detect_type(path))
+        found = filetypes.check_name(filename, storage.detect_type(path))
         if found not in assignment.formats:
             raise filetypes.UnsupportedFile(
                 f"This assignment does not accept {filetypes.LABELS[found]} files. "
@@ -59,6 +62,7 @@ def upload_draft(
     try:
         history = lock_submissions_of(user.id, assignment.id)
         _require_open(deadlines, history, now)  # again, now that nothing else can change it
+        quota.require_room(history, stored.size)
         for old in history:
             if old.state_enum is SubmissionState.DRAFT:
                 old.state = SubmissionState.REPLACED.value

@@ -6,18 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from lms.accounts.access import acting_user, login_required, roles_required
 from lms.accounts.models import Role
 from lms.assignments import filetypes, operations, storage
-from lms.assignments.forms import RegradeForm, SubmitForm, UploadForm
+from lms.assignments.forms import ActionForm, RegradeForm, SubmitForm, UploadForm
 from lms.assignments.models import PENDING, Assignment, Submission, SubmissionState
 from lms.clock import now_utc
 from lms.errors import DomainError, NotFound, error_response, wants_json
-from lms.extensions import db
+from lms.extensions import db, limiter
 
 bp = Blueprint("assignments", __name__)
 student_required = roles_required(Role.STUDENT)
@@ -107,6 +107,8 @@ def _render_assignment(assignment: Assignment, status: int = 200, **forms: Any) 
         assignment=assignment,
         deadlines=deadlines,
         history=[s for s in history if s.state_enum is not SubmissionState.REPLACED],
+        stored_drafts=operations.deletable_drafts(history),
+        quota=operations.quota_of(history) if deadlines is not None else None,
         draft=draft,
         pending=pending,
         passed=passed,
@@ -125,8 +127,15 @@ def assignment(track_slug: str, slug: str) -> Any:
     return _render_assignment(found_or_404(operations.find_assignment, track_slug, slug))
 
 
+def _upload_limit_key() -> str:
+    """Uploads count per signed-in student, wherever they come from (one student, many tabs or addresses)."""
+    user_id = getattr(acting_user(), "id", None)  # runs before the access check: maybe nobody is signed in
+    return f"upload:{user_id}" if user_id is not None else f"upload-address:{request.remote_addr}"
+
+
 @bp.route("/assignments/<track_slug>/<slug>/upload", methods=["POST"])
 @student_required
+@limiter.limit(lambda: current_app.config["UPLOAD_LIMIT_PER_USER"], key_func=_upload_limit_key)
 def upload(track_slug: str, slug: str) -> Any:
     found = found_or_404(operations.find_assignment, track_slug, slug)
     form = UploadForm()
@@ -164,6 +173,32 @@ def submit(track_slug: str, slug: str) -> Any:
             flash(f"Version {submission.version} is submitted for grading.{note}", "success")
             return redirect(url_for(".assignment", track_slug=track_slug, slug=slug))
     return _render_assignment(found, 422, submit_form=form)
+
+
+@bp.route("/assignments/<track_slug>/<slug>/drafts/<int:submission_id>/delete", methods=["POST"])
+@student_required
+def delete_draft(track_slug: str, slug: str, submission_id: int) -> Any:
+    """The student removes the file of one of their own drafts never handed in (the history keeps the row)."""
+    found = found_or_404(operations.find_assignment, track_slug, slug)
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            removed = operations.delete_draft(acting_user(), found, submission_id, now_utc())
+        except NotFound:
+            db.session.rollback()
+            abort(404)
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"The draft {removed.original_name} is deleted.", "success")
+            return redirect(url_for(".assignment", track_slug=track_slug, slug=slug))
+    return _render_assignment(found, 422, upload_form=_with_errors(UploadForm(formdata=None), form))
+
+
+def _with_errors(target: Any, source: Any) -> Any:
+    target.form_errors.extend(source.form_errors or [e for errors in source.errors.values() for e in errors])
+    return target
 
 
 def _render_submission(

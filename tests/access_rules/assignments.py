@@ -53,6 +53,13 @@ RULES = [
         data=lambda s: {},
     ),
     Rule(
+        "assignments.delete_draft",
+        "POST",
+        lambda s: s.assignment_url + f"/drafts/{s.submission.id}/delete",
+        student_only(404),  # another student's version: the sample student may not learn it exists
+        data=lambda s: {},
+    ),
+    Rule(
         "assignments.submission",
         "GET",
         lambda s: f"/assignments/submissions/{s.submission.id}",
