@@ -11,7 +11,14 @@ from lms.accounts.models import Role, User
 
 def register(app: Flask) -> None:
     """Add this feature's blueprint, content loader, dashboard panel, menu entry and template filters."""
-    from lms.assignments import bulk_views, desk_views, loader, operations  # noqa: F401 (their routes join bp)
+    from lms.assignments import (  # noqa: F401 (their routes join bp)
+        bulk_views,
+        desk_views,
+        exemplars,
+        loader,
+        marking_views,
+        operations,
+    )
     from lms.assignments.views import bp
     from lms.content import register_content_kind
     from lms.dashboard import Panel, register_panel
@@ -19,6 +26,9 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(bp)
     register_content_kind(loader.content_kind())
+    register_content_kind(
+        exemplars.content_kind()
+    )  # after the assignments: exemplars are checked against them
     register_panel(Panel("assignments", "assignments/_panel.html", _panel, order=40))
     add_nav_item(NavItem("Grading", "assignments.queue", frozenset({Role.INSTRUCTOR, Role.ADMIN})))
     app.add_template_filter(operations.format_time, "utc_time")
