@@ -322,3 +322,17 @@ def test_kappa_per_marker_and_per_criterion_matches_the_hand_computed_values(app
     assert "κ = 0.51, κw = 0.72" in page and "n = 10" in page
     assert "κ = 0.33, κw = 0.44" in page
     assert "κ undefined" in page and "one and the same level every time" in page
+
+
+def test_an_accepted_regrade_reopens_a_moderated_grade_for_its_marker(course, student):
+    a, sub = course.assignment, course.submission
+    operations.save_grade(course.first, sub, levels_of(a, ["sound"] * 3), {}, "", "pass", T0)
+    operations.save_second_mark(course.second, reload(sub), levels_of(a, ["weak"] * 3), {}, "", "revise", T0)
+    operations.decide(course.moderator, reload(sub), levels_of(a, ["sound", "weak", "sound"]), {}, "", "revise", T0)
+    operations.release_grade(course.moderator, reload(sub), T0)
+    request = operations.request_regrade(student, reload(sub), "Please look again at the research.", T0)
+    operations.answer_regrade(course.first, request, True, "Reopened.", T0)
+    # The regrade is its own review: the first marker may change the grade and release it again.
+    grade = operations.save_grade(course.first, reload(sub), levels_of(a, ["sound"] * 3), {}, "", "pass", T0)
+    assert grade.points == 6 and moderation.marking_of(sub.id).state == "moderated"
+    assert operations.release_grade(course.first, reload(sub), T0).release_count == 2

@@ -109,7 +109,7 @@ def _draw(submission: Submission, now: datetime) -> SecondMarking | None:
 def check_first_marker(grader: User, submission: Submission) -> None:
     """Refuse a change to the working grade that second marking forbids (called under the submission's lock)."""
     marking = marking_of(submission.id)
-    if marking is None or not marking.selected:
+    if marking is None or not marking.selected or _reopened(submission):
         return
     if marking.state_enum is ModerationState.MODERATED:
         raise DomainError("A moderator decided this grade. It stands as decided; release it.")
@@ -130,8 +130,15 @@ def check_first_marker(grader: User, submission: Submission) -> None:
 def after_first_grade(grader: User, submission: Submission, now: datetime) -> None:
     """Draw the version at its first grading, and compare the marks again once the first grade changed."""
     marking = _draw(submission, now)
-    if marking is not None and marking.selected:
+    if marking is not None and marking.selected and not _reopened(submission):
         _compare(marking, submission)
+
+
+def _reopened(submission: Submission) -> bool:
+    """Released once and reopened by an accepted regrade request: that review is its own process, so second
+    marking (done before the first release) neither blocks nor reopens it."""
+    grade = submission.grade
+    return grade is not None and grade.release_count > 0
 
 
 def hides_first_grade(viewer: User, submission: Submission) -> bool:
