@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and create_all see the whole schema."""
 
 from lms.accounts.models import User
+from lms.assignments import marking_models
 from lms.assignments import models as assignments_models
 from lms.audit import AuditEvent
 from lms.certificates import credential_models
@@ -19,5 +20,6 @@ __all__ = [
     "assignments_models",
     "certificates_models",
     "credential_models",
+    "marking_models",
     "quizzes_models",
 ]

@@ -12,7 +12,15 @@ from lms.accounts.models import Role, User
 def register(app: Flask) -> None:
     """Add this feature's blueprint, content loader, dashboard panel, menu entry, template filters and commands,
     and sweep the unfinished uploads an earlier process left behind."""
-    from lms.assignments import bulk_views, cli, desk_views, loader, operations  # noqa: F401 (their routes join bp)
+    from lms.assignments import (  # noqa: F401 (their routes join bp)
+        bulk_views,
+        cli,
+        desk_views,
+        exemplars,
+        loader,
+        marking_views,
+        operations,
+    )
     from lms.assignments.views import bp
     from lms.cli import lms_cli
     from lms.content import register_content_kind
@@ -21,6 +29,9 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(bp)
     register_content_kind(loader.content_kind())
+    register_content_kind(
+        exemplars.content_kind()
+    )  # after the assignments: exemplars are checked against them
     register_panel(Panel("assignments", "assignments/_panel.html", _panel, order=40))
     add_nav_item(NavItem("Grading", "assignments.queue", frozenset({Role.INSTRUCTOR, Role.ADMIN})))
     app.add_template_filter(operations.format_time, "utc_time")

@@ -16,6 +16,7 @@ from lms.assignments.forms import (
     RegradeAnswerForm,
     rubric_inputs,
 )
+from lms.assignments.marking_views import calibration_gate
 from lms.assignments.models import Submission
 from lms.assignments.views import bp, found_or_404, render_too_large, send_submission_file, show_form_error
 from lms.clock import now_utc
@@ -48,6 +49,7 @@ def queue() -> Any:
         link_args=filters.as_args(),
         states=operations.QUEUE_FILTERS,
         tracks=operations.queue_tracks(),
+        open_marking=operations.open_marking_counts(),
         assignments=operations.active_assignments(),
     )
 
@@ -103,6 +105,7 @@ def _render_grading(
         position=operations.queue_position(filters, found),
         link_args=filters.as_args(),
         text=_text_preview(found),
+        marking=operations.marking_of(found.id),
         **operations.grading_history(found),
     ), status
 
@@ -115,6 +118,16 @@ def _desk_url(submission_id: int) -> str:
 @staff_required
 def grade(submission_id: int) -> Any:
     found = found_or_404(operations.get_submission_for, acting_user(), submission_id)
+    gate = calibration_gate(found.assignment.track_id)
+    if gate is not None:
+        return gate
+    if operations.hides_first_grade(acting_user(), found):
+        flash(
+            "This version is sampled for second marking: its first grade stays hidden from you until the "
+            "second mark is in. You may give the second mark here.",
+            "info",
+        )
+        return redirect(url_for(".second_mark", submission_id=submission_id))
     if request.method == "GET":
         return _render_grading(found)
     form = GradeForm()

@@ -114,3 +114,16 @@ class ExtensionForm(FlaskForm):
     def due_at_utc(self) -> datetime | None:
         value = self.due_at.data
         return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class WaiverForm(FlaskForm):
+    """An admin excuses a marker from calibrating on a track."""
+
+    user = SelectField(
+        "Marker", coerce=int, validators=[InputRequired("Choose a marker.")], validate_choice=False
+    )
+    reason = TextAreaField(
+        "Reason",
+        validators=[InputRequired("Say why this marker need not calibrate."), Length(max=2000)],
+        description="For example: an experienced external examiner for this certification.",
+    )

@@ -26,11 +26,18 @@ KIND = "assignments"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ASSIGNMENT_KEYS = {
     "slug", "title", "brief", "due_days", "due_from", "cutoff_days", "formats", "max_size_mb", "blind_marking",
-    "pass_percent", "no_missing_criterion", "criteria",
+    "pass_percent", "no_missing_criterion", "criteria", "second_marking", "moderation_points", "moderation_levels",
 }  # fmt: skip
 CRITERION_KEYS = {"slug", "title", "levels"}
 LEVEL_KEYS = {"name", "points", "descriptor"}
 DEFAULT_MAX_SIZE_MB = 25
+DEFAULT_MODERATION_POINTS = 2  # two marks more than this many points apart on the total go to a moderator
+DEFAULT_MODERATION_LEVELS = 1  # ... or more than this many levels apart on any one criterion
+SECOND_MARKING_DEFAULTS = {
+    "second_marking": 0.0,
+    "moderation_points": DEFAULT_MODERATION_POINTS,
+    "moderation_levels": DEFAULT_MODERATION_LEVELS,
+}
 # A numbered list of bold section titles in the brief ("1. **Goal and purpose**: ..."): one criterion each.
 BRIEF_SECTION = re.compile(r"^\s{0,3}\d+[.)]\s+\*\*(.+?)\*\*", re.M)
 
@@ -66,6 +73,9 @@ class AssignmentSpec:
     no_missing_criterion: bool
     criteria: list[CriterionSpec] = field(default_factory=list)
     due_from: str = "enrolment"
+    second_marking: float = 0.0
+    moderation_points: int = DEFAULT_MODERATION_POINTS
+    moderation_levels: int = DEFAULT_MODERATION_LEVELS
 
     @property
     def key(self) -> str:
@@ -76,6 +86,9 @@ class AssignmentSpec:
         data["path"] = data["brief_path"] = ""
         if data["due_from"] == "enrolment":
             del data["due_from"]  # the default: assignments synced before due_from existed keep their hash
+        for key, default in SECOND_MARKING_DEFAULTS.items():
+            if data[key] == default:
+                del data[key]  # likewise for assignments synced before second marking existed
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -222,6 +235,27 @@ def check_track_assignment(
     if not _is_int(pass_percent) or not 0 <= pass_percent <= 100:
         problem("pass_percent", "pass_percent must be a whole number from 0 to 100")
 
+    second_marking = table.get("second_marking", 0.0)
+    if (
+        isinstance(second_marking, bool)
+        or not isinstance(second_marking, int | float)
+        or not (0 <= second_marking <= 1)
+    ):
+        problem(
+            "second_marking",
+            "second_marking must be the share of versions a second marker grades, from 0 to 1 (0.2 for 20 %)",
+        )
+    tolerance = {}
+    for key, default, unit in (
+        ("moderation_points", DEFAULT_MODERATION_POINTS, "points on the total"),
+        ("moderation_levels", DEFAULT_MODERATION_LEVELS, "levels on one criterion"),
+    ):
+        tolerance[key] = table.get(key, default)
+        if not _is_int(tolerance[key]) or tolerance[key] < 0:
+            problem(
+                key, f"{key} must be a whole number of {unit}, 0 or more (marks further apart are moderated)"
+            )
+
     criteria = _check_criteria(table.get("criteria"), lines, problem)
     if criteria and brief_markdown:
         _check_sections_match(brief_markdown, str(brief), criteria, lines, problem)
@@ -244,6 +278,9 @@ def check_track_assignment(
         no_missing_criterion=bool(table.get("no_missing_criterion", False)),
         criteria=criteria,
         due_from=due_from,
+        second_marking=float(second_marking),
+        moderation_points=tolerance["moderation_points"],
+        moderation_levels=tolerance["moderation_levels"],
     )
 
 
@@ -412,6 +449,9 @@ def _apply(assignment: Assignment, spec: AssignmentSpec, digest: str, now: Any) 
     assignment.blind_marking = spec.blind_marking
     assignment.pass_percent = spec.pass_percent
     assignment.no_missing_criterion = spec.no_missing_criterion
+    assignment.second_marking = spec.second_marking
+    assignment.moderation_points = spec.moderation_points
+    assignment.moderation_levels = spec.moderation_levels
     assignment.source_hash = digest
     assignment.retired_at = None
     assignment.updated_at = now

@@ -81,6 +81,12 @@ class Assignment(db.Model):
     blind_marking: Mapped[bool] = mapped_column(default=False)
     pass_percent: Mapped[int] = mapped_column(default=60)
     no_missing_criterion: Mapped[bool] = mapped_column(default=False)
+    # Second marking (lms.assignments.moderation): the share of versions a second marker grades blind, and the
+    # tolerance beyond which a moderator decides: more than this many points apart on the total, or more than this
+    # many levels apart on any one criterion (or a different pass / revise decision).
+    second_marking: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    moderation_points: Mapped[int] = mapped_column(default=2, server_default="2")
+    moderation_levels: Mapped[int] = mapped_column(default=1, server_default="1")
     source_hash: Mapped[str] = mapped_column(sa.String(64))
     version: Mapped[int] = mapped_column(default=1)  # bumped by each sync that changes it
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -99,6 +105,10 @@ class Assignment(db.Model):
         sa.CheckConstraint("cutoff_days IS NULL OR cutoff_days >= 0", name="cutoff_not_negative"),
         sa.CheckConstraint("max_size_mb > 0", name="max_size_positive"),
         sa.CheckConstraint("pass_percent BETWEEN 0 AND 100", name="pass_percent_range"),
+        sa.CheckConstraint("second_marking >= 0 AND second_marking <= 1", name="second_marking_range"),
+        sa.CheckConstraint(
+            "moderation_points >= 0 AND moderation_levels >= 0", name="tolerance_not_negative"
+        ),
     )
 
     @property

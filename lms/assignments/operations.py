@@ -13,13 +13,32 @@
 - `downloads`: every student's latest version in one zip
 - `quota`: what a student may keep per assignment, deleting a draft, pruning drafts replaced long ago
 - `reconcile`: the sweep of temporary upload files, and `lms check-storage` (files and rows in step)
+- `moderation`: second marking (which versions, who marks, disagreements) and the moderator's decision
+- `marks`: a marker's rubric choices checked, and written into the working grade with its history
+- `agreement`: Cohen's kappa and weighted kappa (pure); `marking_reports`: the "Marking agreement" page's reads
+- `calibration`: exemplars, calibration marks and the calibration step before real grading, waivers
 - `preview`: a PDF's first page as an image, the text of office files (not re-exported: pages use it directly)
 """
 
 from __future__ import annotations
 
+from lms.assignments.agreement import Kappa, kappa
 from lms.assignments.anonymity import grader_sees_name, staff_file_name, submission_label
 from lms.assignments.bulk_feedback import apply_feedback_zip, review_feedback_zip, stage_feedback_zip
+from lms.assignments.calibration import (
+    calibration_agreement,
+    calibration_marks,
+    compare_with_reference,
+    exemplars_of,
+    get_exemplar,
+    get_staff_member,
+    get_track,
+    needs_calibration,
+    save_calibration_mark,
+    staff_members,
+    waive_calibration,
+    waiver_for,
+)
 from lms.assignments.deadlines import (
     Deadlines,
     active_enrollment,
@@ -56,7 +75,25 @@ from lms.assignments.lookups import (
     require_found,
     submissions_of,
 )
+from lms.assignments.marking_reports import (
+    Agreement,
+    AgreementReport,
+    agreement_report,
+    marking_queue,
+    open_marking_counts,
+)
 from lms.assignments.models import MAX_REASON
+from lms.assignments.moderation import (
+    decide,
+    disagreements,
+    draw_offset,
+    hides_first_grade,
+    is_sampled,
+    latest_mark,
+    marking_of,
+    release_blocker,
+    save_second_mark,
+)
 from lms.assignments.queue import (
     QUEUE_FILTERS,
     QueueFilters,
@@ -90,8 +127,11 @@ __all__ = [
     "MAX_OVERALL",
     "MAX_REASON",
     "QUEUE_FILTERS",
+    "Agreement",
+    "AgreementReport",
     "BreakdownLine",
     "Deadlines",
+    "Kappa",
     "QueueFilters",
     "QueuePosition",
     "Quota",
@@ -99,33 +139,52 @@ __all__ = [
     "StorageReport",
     "active_assignments",
     "active_enrollment",
+    "agreement_report",
     "answer_regrade",
     "apply_feedback_zip",
     "assignments_for_track",
     "attach_feedback_file",
     "breakdown",
     "build_submissions_zip",
+    "calibration_agreement",
+    "calibration_marks",
     "can_request_regrade",
     "check_storage",
+    "compare_with_reference",
     "deadlines_for",
+    "decide",
     "deletable_drafts",
     "delete_draft",
     "describe_duration",
+    "disagreements",
+    "draw_offset",
     "enrollment_deadlines",
+    "exemplars_of",
     "extension_overview",
     "feedback_files_of",
     "find_assignment",
     "format_time",
     "get_assignment",
+    "get_exemplar",
     "get_feedback_file",
     "get_regrade_request",
+    "get_staff_member",
     "get_submission_for",
+    "get_track",
     "grader_sees_name",
     "grading_history",
     "grant_extension",
     "has_passed_assignment",
+    "hides_first_grade",
+    "is_sampled",
+    "kappa",
     "latest_extension",
+    "latest_mark",
+    "marking_of",
+    "marking_queue",
     "meets_pass_rule",
+    "needs_calibration",
+    "open_marking_counts",
     "prune_replaced_drafts",
     "queue_page",
     "queue_position",
@@ -133,6 +192,7 @@ __all__ = [
     "queue_tracks",
     "quota_of",
     "regrades_for",
+    "release_blocker",
     "release_grade",
     "released_feedback_file",
     "request_regrade",
@@ -140,8 +200,11 @@ __all__ = [
     "require_room",
     "review_feedback_zip",
     "rubric_drift",
+    "save_calibration_mark",
     "save_grade",
+    "save_second_mark",
     "staff_file_name",
+    "staff_members",
     "stage_feedback_zip",
     "student_deadlines",
     "student_overview",
@@ -151,4 +214,6 @@ __all__ = [
     "sweep_temporary_uploads",
     "upload_draft",
     "waiting_count",
+    "waive_calibration",
+    "waiver_for",
 ]

@@ -266,6 +266,9 @@ def _check_modules(content: ContentSet, track_dir: Path, track: TrackSpec) -> li
     return modules
 
 
+EXEMPLARS_FOLDER = "exemplars"  # courses/<track>/exemplars/: graded examples markers calibrate on, not lessons
+
+
 def _check_lessons(content: ContentSet, track_dir: Path, track: TrackSpec) -> None:
     modules = {module.slug: module for module in track.modules}
     brief = (
@@ -279,6 +282,8 @@ def _check_lessons(content: ContentSet, track_dir: Path, track: TrackSpec) -> No
         parts = path.relative_to(track_dir).parts
         if any(part.startswith(".") for part in parts) or path.resolve() == brief_path:
             continue
+        if len(parts) > 1 and parts[0] == EXEMPLARS_FOLDER and parts[0] not in modules:
+            continue  # reference work for markers, checked by the assignments feature
         if len(parts) != 2 or parts[0] not in modules:
             content.problem(
                 path, 1, "no module lists this lesson: put it in the folder of a module named in track.toml's "

@@ -1,7 +1,7 @@
 """a draft never handed in may lose its file (deleted by the student, or pruned); the row says who and when
 
 Revision ID: c16a5e550003
-Revises: a63878b82b9c
+Revises: c17b1e000001
 Create Date: 2026-12-05 21:40:00.000000
 
 """
@@ -13,7 +13,7 @@ import lms.database
 
 # revision identifiers, used by Alembic.
 revision = 'c16a5e550003'
-down_revision = 'a63878b82b9c'
+down_revision = 'c17b1e000001'
 branch_labels = None
 depends_on = None
 

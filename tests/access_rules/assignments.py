@@ -9,7 +9,7 @@ from typing import Any
 
 from lms import clock
 from lms.assignments import operations
-from tests.access_rules import LOGIN, Rule, signed_in, staff_only
+from tests.access_rules import LOGIN, Rule, admin_only, signed_in, staff_only
 from tests.fixtures.files import rows, samples
 
 
@@ -25,6 +25,9 @@ def prepare(s: Any) -> None:
         s.instructor, s.submission, io.BytesIO(samples.pdf("Notes")), "notes.pdf", now
     )
     s.assignment_url = "/assignments/handbook-access/access-handbook"
+    # Exemplars on a track of their own: on the handbook's track they would send staff to calibrate first.
+    other = rows.make_track("calibration-access", "Calibration Access")
+    s.exemplar = rows.make_exemplar(rows.make_assignment(other, "calibration-handbook", criteria=2))
 
 
 def student_only(status: Any) -> dict[str, Any]:
@@ -163,5 +166,58 @@ RULES = [
         lambda s: f"/grading/assignments/{s.assignment.id}/extensions",
         staff_only(422),
         data=lambda s: {"reason": ""},
+    ),
+    Rule(
+        "assignments.second_mark",
+        "GET",
+        lambda s: f"/grading/submissions/{s.submission.id}/second-mark",
+        staff_only(200),
+    ),
+    Rule(
+        "assignments.second_mark",
+        "POST",
+        lambda s: f"/grading/submissions/{s.submission.id}/second-mark",
+        staff_only(422),  # not sampled for second marking
+        data=lambda s: {},
+    ),
+    Rule(
+        "assignments.moderate",
+        "GET",
+        lambda s: f"/grading/submissions/{s.submission.id}/moderate",
+        staff_only(200),
+    ),
+    Rule(
+        "assignments.moderate",
+        "POST",
+        lambda s: f"/grading/submissions/{s.submission.id}/moderate",
+        staff_only(422),
+        data=lambda s: {},
+    ),
+    Rule(
+        "assignments.agreement",
+        "GET",
+        lambda s: f"/grading/tracks/{s.assignment.track_id}/agreement",
+        staff_only(200),
+    ),
+    Rule(
+        "assignments.calibration",
+        "GET",
+        lambda s: f"/grading/tracks/{s.exemplar.assignment.track_id}/calibration",
+        staff_only(200),
+    ),
+    Rule("assignments.calibrate", "GET", lambda s: f"/grading/exemplars/{s.exemplar.id}", staff_only(200)),
+    Rule(
+        "assignments.calibrate",
+        "POST",
+        lambda s: f"/grading/exemplars/{s.exemplar.id}",
+        staff_only(422),  # no level chosen
+        data=lambda s: {},
+    ),
+    Rule(
+        "assignments.waive_calibration",
+        "POST",
+        lambda s: f"/grading/tracks/{s.exemplar.assignment.track_id}/calibration/waive",
+        admin_only("redirect"),
+        data=lambda s: {"user": str(s.instructor.id), "reason": "An experienced external examiner."},
     ),
 ]
