@@ -16,7 +16,7 @@ from lms.quizzes.attempts import attempts_of, counting_attempt
 from lms.quizzes.blueprint import POOL_FACTOR, Stratum, active, pool_sizes
 from lms.quizzes.deadlines import is_overdue
 from lms.quizzes.finishing import _score_saved, finalize_overdue
-from lms.quizzes.models import IN_PROGRESS, RECERTIFICATION, SUBMITTED, Attempt, Quiz, QuizVersion
+from lms.quizzes.models import IN_PROGRESS, SUBMITTED, Attempt, Quiz, QuizVersion
 
 ASSESSED_KINDS = ("module", "final")  # what earns a certificate; a "recertification" exam renews one
 
