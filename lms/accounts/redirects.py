@@ -33,9 +33,9 @@ def safe_next(target: str | None, fallback: str) -> str:
     if not target or len(target) > MAX_LENGTH or not _printable_ascii(target) or "\\" in target:
         return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
+    if parts.scheme or parts.netloc:
         return fallback
-    path = parts.path
+    path = target.partition("#")[0].partition("?")[0]  # as written: urlsplit would swallow the `//` of `///x`
     for _ in range(_DECODE_ROUNDS):
         if not _plain_path(path):
             return fallback
