@@ -16,9 +16,7 @@ LIMITS_ON = pytest.mark.app_config(RATELIMIT_ENABLED=True, LOGIN_LIMIT_PER_ADDRE
 
 
 def attempt(client, email, password, address, **data):
-    return client.post(
-        "/login", data={"email": email, "password": password, **data}, environ_base=address
-    )
+    return client.post("/login", data={"email": email, "password": password, **data}, environ_base=address)
 
 
 @LIMITS_ON
@@ -69,7 +67,9 @@ def test_the_delay_grows_with_each_tier(app, student):
 
 
 @LIMITS_ON
-@pytest.mark.app_config(LOGIN_LIMIT_PER_ACCOUNT_ADDRESS="100 per minute", LOGIN_LIMIT_PER_ACCOUNT="10 per hour")
+@pytest.mark.app_config(
+    LOGIN_LIMIT_PER_ACCOUNT_ADDRESS="100 per minute", LOGIN_LIMIT_PER_ACCOUNT="10 per hour"
+)
 def test_past_the_account_ceiling_only_a_known_browser_gets_in(app, student):
     owner = app.test_client()
     assert attempt(owner, student.email, PASSWORD, OWNER).status_code == 302  # signed in here before
