@@ -136,6 +136,12 @@ def test_resending_the_link_works_and_is_rate_limited(client, outbox):
     assert db.session.execute(sa.select(User)).scalar_one().email_verified
 
 
+@pytest.mark.app_config(RATELIMIT_ENABLED=True)
+def test_a_visitor_pressing_resend_is_sent_to_sign_in(client, outbox):
+    response = client.post("/account/confirm-email/resend")
+    assert response.status_code == 302 and "/login" in response.location and outbox == []
+
+
 def test_resending_to_a_confirmed_account_sends_nothing(client, login, student, outbox):
     login(client, student)
     page = client.post("/account/confirm-email/resend", follow_redirects=True).get_data(as_text=True)

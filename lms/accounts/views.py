@@ -167,12 +167,15 @@ def change_email() -> Any:
     return _account_page(ProfileForm(obj=current_user, formdata=None), form)
 
 
+def _resend_key() -> str:
+    """Counted per account; the limiter runs before the sign-in check, so a visitor counts by address."""
+    claimed = current_user.get_id() if current_user.is_authenticated else None
+    return f"confirm-resend:{claimed.split(':', 1)[0] if claimed else client_address()}"
+
+
 @bp.route("/account/confirm-email/resend", methods=["POST"])
 @login_required
-@limiter.limit(
-    lambda: current_app.config["CONFIRM_RESEND_LIMIT"],
-    key_func=lambda: f"confirm-resend:{current_user.get_id().split(':', 1)[0]}",
-)
+@limiter.limit(lambda: current_app.config["CONFIRM_RESEND_LIMIT"], key_func=_resend_key)
 def resend_confirmation() -> Any:
     form = EmptyForm()
     if form.validate_on_submit():
