@@ -191,7 +191,9 @@ def update_profile(user: User, full_name: str) -> None:
     db.session.commit()
 
 
-def request_email_change(user: User, new_email: str, current_password: str, at: datetime | None = None) -> None:
+def request_email_change(
+    user: User, new_email: str, current_password: str, at: datetime | None = None
+) -> None:
     """Ask to move the account to a new address: it needs the current password, takes effect only once the new
     address confirms it, and the old address hears of it with a link to undo it."""
     new_email = normalize_email(new_email)
