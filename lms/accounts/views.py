@@ -83,6 +83,19 @@ def _throttled(form: LoginForm, refusal: throttling.Refusal) -> Any:
     return response
 
 
+def _remember_device(response: Any, cookie: str | None, email: str) -> Any:
+    """Mark this browser as one the account signed in from: it passes the per-account ceiling later."""
+    response.set_cookie(
+        throttling.DEVICE_COOKIE,
+        throttling.device_cookie_after_sign_in(cookie, email),
+        max_age=int(current_app.config["KNOWN_DEVICE_DAYS"]) * 86400,
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @anonymous_only
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
@@ -101,16 +114,7 @@ def login() -> Any:
             throttling.record_success(email, address)
             login_user(user, remember=form.remember.data)
             flash(f"Signed in as {user.full_name}.", "success")
-            response = redirect(_safe_next(form.next.data))
-            response.set_cookie(
-                throttling.DEVICE_COOKIE,
-                throttling.device_cookie_after_sign_in(device, email),
-                max_age=int(current_app.config["KNOWN_DEVICE_DAYS"]) * 86400,
-                secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
-                httponly=True,
-                samesite="Lax",
-            )
-            return response
+            return _remember_device(redirect(_safe_next(form.next.data)), device, email)
         throttling.record_failure(email, address)
         form.password.errors = ["The email or password is not correct."]
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
