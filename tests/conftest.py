@@ -292,7 +292,7 @@ def samples(make_user: Callable[..., User], request: pytest.FixtureRequest) -> S
 
 
 @pytest.fixture
-def outbox(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[SimpleNamespace]:
+def account_mail(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[SimpleNamespace]:
     """The account emails sent during the test (to, subject, body), in order, instead of being logged."""
     sent: list[SimpleNamespace] = []
 

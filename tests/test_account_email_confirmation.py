@@ -39,22 +39,22 @@ def link_in(mail, route: str) -> str:
     return match.group(1)
 
 
-def test_registering_creates_an_unconfirmed_account_and_sends_a_link(client, outbox):
+def test_registering_creates_an_unconfirmed_account_and_sends_a_link(client, account_mail):
     response = register(client, email=" Grace@Example.ORG ")
     assert response.status_code == 302 and response.location.endswith("/register/check-inbox")
     assert "Check your inbox" in client.get(response.location).get_data(as_text=True)
     user = db.session.execute(sa.select(User)).scalar_one()
     assert (user.email, user.email_verified_at) == ("grace@example.org", None)
-    assert [(m.to, m.subject) for m in outbox] == [("grace@example.org", "Confirm your email address")]
+    assert [(m.to, m.subject) for m in account_mail] == [("grace@example.org", "Confirm your email address")]
     assert client.get("/dashboard").status_code == 302  # not signed in by registering
 
 
-def test_a_taken_address_gets_the_same_page_and_its_owner_an_email(client, student, outbox):
+def test_a_taken_address_gets_the_same_page_and_its_owner_an_email(client, student, account_mail):
     fresh = register(client, email="new-person@example.org")
     taken = register(client, email=student.email.upper(), full_name="Mallory Intruder")
     assert (taken.status_code, taken.location) == (fresh.status_code, fresh.location)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 2  # no second account
-    notice = outbox[-1]
+    notice = account_mail[-1]
     assert notice.to == student.email
     assert notice.subject == "Someone tried to create an account with your address"
     assert "/forgot-password" in notice.body and "Mallory" not in notice.body
@@ -62,15 +62,17 @@ def test_a_taken_address_gets_the_same_page_and_its_owner_an_email(client, stude
     assert operations.authenticate(student.email, PASSWORD) is not None  # the account is as it was
 
 
-def test_a_taken_address_with_a_weak_password_is_refused_as_a_free_one_would_be(client, student, outbox):
+def test_a_taken_address_with_a_weak_password_is_refused_as_a_free_one_would_be(
+    client, student, account_mail
+):
     response = register(client, email=student.email, password="short", confirm="short")
-    assert response.status_code == 422 and outbox == []
+    assert response.status_code == 422 and account_mail == []
 
 
-def test_the_confirmation_link_shows_a_button_and_confirms_once_pressed(client, outbox):
+def test_the_confirmation_link_shows_a_button_and_confirms_once_pressed(client, account_mail):
     clock.freeze(clock.now_utc())
     register(client)
-    path = link_in(outbox[0], "confirm-email")
+    path = link_in(account_mail[0], "confirm-email")
     page = client.get(path)
     assert page.status_code == 200 and "Confirm my email address" in page.get_data(as_text=True)
     user = db.session.execute(sa.select(User)).scalar_one()
@@ -82,9 +84,9 @@ def test_the_confirmation_link_shows_a_button_and_confirms_once_pressed(client, 
     assert client.post(path).status_code == 302  # again: still confirmed, nothing else
 
 
-def test_a_confirmation_link_altered_or_expired_is_refused(client, outbox):
+def test_a_confirmation_link_altered_or_expired_is_refused(client, account_mail):
     register(client)
-    path = link_in(outbox[0], "confirm-email")
+    path = link_in(account_mail[0], "confirm-email")
     altered = client.post(path[:-4] + "abcd")
     assert altered.status_code == 422 and "not valid" in altered.get_data(as_text=True)
     later = clock.now_utc().timestamp() + 4 * 86400
@@ -95,7 +97,7 @@ def test_a_confirmation_link_altered_or_expired_is_refused(client, outbox):
     assert db.session.execute(sa.select(User)).scalar_one().email_verified_at is None
 
 
-def test_an_unconfirmed_account_signs_in_but_may_not_enrol(client, outbox):
+def test_an_unconfirmed_account_signs_in_but_may_not_enrol(client, account_mail):
     track = make_track("sample", modules=1, lessons_per_module=1)
     register(client)
     response = client.post("/login", data={"email": FORM["email"], "password": FORM["password"]})
@@ -107,7 +109,7 @@ def test_an_unconfirmed_account_signs_in_but_may_not_enrol(client, outbox):
     assert "Send the confirmation link again" in refused
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)) == 0
 
-    client.post(link_in(outbox[0], "confirm-email"))
+    client.post(link_in(account_mail[0], "confirm-email"))
     assert "Confirm your email address" not in client.get("/dashboard").get_data(as_text=True)
     client.post("/tracks/sample/enroll")
     user = db.session.execute(sa.select(User)).scalar_one()
@@ -123,46 +125,48 @@ def test_the_enrol_operation_itself_refuses_an_unconfirmed_account(student):
 
 
 @pytest.mark.app_config(RATELIMIT_ENABLED=True, CONFIRM_RESEND_LIMIT="2 per hour")
-def test_resending_the_link_works_and_is_rate_limited(client, outbox):
+def test_resending_the_link_works_and_is_rate_limited(client, account_mail):
     register(client)
     client.post("/login", data={"email": FORM["email"], "password": FORM["password"]})
     for _ in range(2):
         response = client.post("/account/confirm-email/resend", data={"next": "/dashboard"})
         assert response.status_code == 302 and response.location.endswith("/dashboard")
-    assert [m.subject for m in outbox] == ["Confirm your email address"] * 3
+    assert [m.subject for m in account_mail] == ["Confirm your email address"] * 3
     assert client.post("/account/confirm-email/resend").status_code == 429
-    assert len(outbox) == 3
-    client.post(link_in(outbox[-1], "confirm-email"))  # the newest link works (so does any other unexpired)
+    assert len(account_mail) == 3
+    client.post(
+        link_in(account_mail[-1], "confirm-email")
+    )  # the newest link works (so does any other unexpired)
     assert db.session.execute(sa.select(User)).scalar_one().email_verified
 
 
 @pytest.mark.app_config(RATELIMIT_ENABLED=True)
-def test_a_visitor_pressing_resend_is_sent_to_sign_in(client, outbox):
+def test_a_visitor_pressing_resend_is_sent_to_sign_in(client, account_mail):
     response = client.post("/account/confirm-email/resend")
-    assert response.status_code == 302 and "/login" in response.location and outbox == []
+    assert response.status_code == 302 and "/login" in response.location and account_mail == []
 
 
-def test_resending_to_a_confirmed_account_sends_nothing(client, login, student, outbox):
+def test_resending_to_a_confirmed_account_sends_nothing(client, login, student, account_mail):
     login(client, student)
     page = client.post("/account/confirm-email/resend", follow_redirects=True).get_data(as_text=True)
-    assert "confirmed already" in page and outbox == []
+    assert "confirmed already" in page and account_mail == []
 
 
-def test_the_resend_button_goes_back_only_within_the_site(client, outbox):
+def test_the_resend_button_goes_back_only_within_the_site(client, account_mail):
     register(client)
     client.post("/login", data={"email": FORM["email"], "password": FORM["password"]})
     response = client.post("/account/confirm-email/resend", data={"next": "//evil.example"})
     assert response.location.endswith("/dashboard")
 
 
-def test_a_password_reset_confirms_the_address_and_ends_a_squatters_sessions(app, client, outbox):
+def test_a_password_reset_confirms_the_address_and_ends_a_squatters_sessions(app, client, account_mail):
     """Someone registers a victim's address first (pre-hijacking); the victim resets the password from the mail."""
     register(client, email="victim@example.org")
     client.post("/login", data={"email": "victim@example.org", "password": FORM["password"]})
     assert client.get("/account").status_code == 200
     victim = app.test_client()
     victim.post("/forgot-password", data={"email": "victim@example.org"})
-    path = link_in(outbox[-1], "reset-password")
+    path = link_in(account_mail[-1], "reset-password")
     reset = victim.post(path, data={"password": "quiet-river-stones", "confirm": "quiet-river-stones"})
     assert reset.status_code == 302, reset.get_data(as_text=True)
     user = db.session.execute(sa.select(User)).scalar_one()

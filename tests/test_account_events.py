@@ -89,7 +89,7 @@ def test_a_password_reset_through_the_emailed_link_tells_listeners(client, stude
 
 
 def test_a_new_email_tells_listeners_once_confirmed_and_a_new_name_alone_does_not(
-    client, login, student, account_changes, outbox
+    client, login, student, account_changes, account_mail
 ):
     login(client, student)
     client.post("/account", data={"full_name": "Stella Renamed"})
@@ -97,7 +97,7 @@ def test_a_new_email_tells_listeners_once_confirmed_and_a_new_name_alone_does_no
     form = {"email": "  Stella.New@Example.org", "current_password": PASSWORD}
     assert client.post("/account/email", data=form).status_code == 302
     assert account_changes == []  # asked for, not made yet
-    link = re.search(r"http://\S+(/confirm-email-change/\S+)", outbox[0].body)
+    link = re.search(r"http://\S+(/confirm-email-change/\S+)", account_mail[0].body)
     assert link
     client.post(link.group(1))
     assert account_changes == [changed(student, "email", student)]
