@@ -142,7 +142,17 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         # Several deployments (or test runs) may share one Redis: each counts under its own prefix.
         "RATELIMIT_KEY_PREFIX": os.environ.get("LMS_RATELIMIT_KEY_PREFIX", "lms"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LMS_LOGIN_LIMIT_PER_ADDRESS", "20 per minute"),
-        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LMS_LOGIN_LIMIT_PER_ACCOUNT", "5 per minute"),
+        # Failed sign-ins (lms.accounts.throttling): per account and address, in growing tiers; per account from
+        # anywhere, a ceiling that holds back only browsers that never signed in to the account.
+        "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS": os.environ.get(
+            "LMS_LOGIN_LIMIT_PER_ACCOUNT_ADDRESS", "5 per minute; 10 per 10 minutes; 20 per hour; 40 per day"
+        ),
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LMS_LOGIN_LIMIT_PER_ACCOUNT", "50 per hour"),
+        "KNOWN_DEVICE_DAYS": _env_int("LMS_KNOWN_DEVICE_DAYS", 180),
+        # Email links (lms.accounts.verification): confirming an address, and undoing an email change.
+        "EMAIL_CONFIRM_MAX_AGE": _env_int("LMS_EMAIL_CONFIRM_MAX_AGE", 3 * 86400),
+        "EMAIL_UNDO_MAX_AGE": _env_int("LMS_EMAIL_UNDO_MAX_AGE", 7 * 86400),
+        "CONFIRM_RESEND_LIMIT": os.environ.get("LMS_CONFIRM_RESEND_LIMIT", "3 per hour"),
         "LOG_LEVEL": os.environ.get("LMS_LOG_LEVEL", "INFO"),
         "ACCESS_LOG": _env_bool("LMS_ACCESS_LOG", production),
         # Certificate lookups per client address: single codes, and codes in bulk (each code in a list counts).

@@ -291,6 +291,18 @@ def samples(make_user: Callable[..., User], request: pytest.FixtureRequest) -> S
     return prepare_samples(users, owner=getattr(rule, "owner", None))
 
 
+@pytest.fixture
+def account_mail(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[SimpleNamespace]:
+    """The account emails sent during the test (to, subject, body), in order, instead of being logged."""
+    sent: list[SimpleNamespace] = []
+
+    def record(to: str, subject: str, body: str) -> None:
+        sent.append(SimpleNamespace(to=to, subject=subject, body=body))
+
+    monkeypatch.setattr("lms.accounts.emails.send_email", record)
+    return sent
+
+
 def sign_in(client: BrowserLikeClient, user: User) -> BrowserLikeClient:
     """Put the user in the client's session (the sign-in form itself is tested in test_accounts)."""
     with client.session_transaction() as session:

@@ -79,7 +79,16 @@ class LoginForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     full_name = _full_name_field()
-    email = _email_field()
+
+
+class EmailChangeForm(FlaskForm):
+    email = _email_field("New email address")
+    current_password = PasswordField(
+        "Current password",
+        validators=[InputRequired("Enter your current password to change your email address.")],
+        description="We ask for it so that nobody who finds you signed in can take over your account.",
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class ChangePasswordForm(FlaskForm):

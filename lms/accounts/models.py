@@ -96,16 +96,29 @@ class User(Identity, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     # Extra time for every timed quiz (1.5 = half as long again), set by staff for a documented need.
     accommodation_factor: Mapped[float] = mapped_column(sa.Float, default=1.0, server_default="1.0")
+    # When the owner proved they read mail at `email` (None: not yet, and the account may not enrol).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # A new address asked for, applied only once a link sent there is opened (lms.accounts.verification).
+    pending_email: Mapped[str | None] = mapped_column(sa.String(254), default=None)
+    # When the last email change was asked for: the confirm and undo links name it, so each works once.
+    email_change_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When an undo link last put the old address back: undo links made before it no longer work.
+    email_restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
     __table_args__ = (
         sa.CheckConstraint("role IN ('student', 'instructor', 'admin')", name="role_known"),
         sa.CheckConstraint("email = lower(trim(email))", name="email_normalized"),
+        sa.CheckConstraint("pending_email = lower(trim(pending_email))", name="pending_email_normalized"),
         sa.CheckConstraint(
             "accommodation_factor >= 1 AND accommodation_factor <= 4", name="accommodation_factor_range"
         ),
     )
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +15,8 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from lms import events
+from lms.accounts import verification
+from lms.accounts.emails import link, send_account_email
 from lms.accounts.models import READER_COLUMNS, Reader, Role, User
 from lms.accounts.passwords import hash_password, password_problem, verify_password
 from lms.audit import record_event
@@ -42,18 +46,14 @@ def _check_password(password: str, *, email: str, full_name: str, field: str = "
         raise DomainError(problem, field=field)
 
 
-def register_user(email: str, full_name: str, password: str, role: Role = Role.STUDENT) -> User:
-    """Create an account; the email must be free and the password strong enough."""
-    email = normalize_email(email)
-    full_name = " ".join(full_name.split())
-    if not full_name:
-        raise DomainError("Enter your full name as it should appear on certificates.", field="full_name")
-    if find_user_by_email(email) is not None:
-        raise DomainError(
-            "An account with this email already exists. Sign in, or reset your password.", "email"
-        )
-    _check_password(password, email=email, full_name=full_name)
-    user = User(email=email, full_name=full_name, password_hash=hash_password(password), role=role.value)
+def _new_user(email: str, full_name: str, password: str, role: Role, verified_at: datetime | None) -> User:
+    user = User(
+        email=email,
+        full_name=full_name,
+        password_hash=hash_password(password),
+        role=role.value,
+        email_verified_at=verified_at,
+    )
     db.session.add(user)
     try:
         db.session.flush()
@@ -61,7 +61,88 @@ def register_user(email: str, full_name: str, password: str, role: Role = Role.S
         db.session.rollback()
         raise DomainError("An account with this email already exists.", field="email") from exc
     record_event(user.id, "user.registered", "user", user.id, role=role.value)
+    return user
+
+
+def _clean_name(full_name: str) -> str:
+    full_name = " ".join(full_name.split())
+    if not full_name:
+        raise DomainError("Enter your full name as it should appear on certificates.", field="full_name")
+    return full_name
+
+
+def register_user(email: str, full_name: str, password: str, role: Role = Role.STUDENT) -> User:
+    """Create an account for someone the operator vouches for (`lms create-user`, the demo accounts): its address
+    counts as confirmed. People signing themselves up go through `sign_up`."""
+    email = normalize_email(email)
+    full_name = _clean_name(full_name)
+    if find_user_by_email(email) is not None:
+        raise DomainError(
+            "An account with this email already exists. Sign in, or reset your password.", "email"
+        )
+    _check_password(password, email=email, full_name=full_name)
+    user = _new_user(email, full_name, password, role, verified_at=now_utc())
     db.session.commit()
+    return user
+
+
+@dataclass(frozen=True)
+class SignUp:
+    user: User
+    created: bool  # False: the address already had an account, which is left as it is
+
+
+def sign_up(email: str, full_name: str, password: str) -> SignUp:
+    """A visitor creates a student account whose address is not confirmed yet, and is sent a link to confirm it.
+
+    When the address has an account already, nothing is created and its owner is told someone tried: the visitor
+    sees the same answer either way, so the form does not reveal who has an account."""
+    email = normalize_email(email)
+    full_name = _clean_name(full_name)
+    _check_password(password, email=email, full_name=full_name)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        hash_password(password)  # as long as creating one takes, so the time does not tell either
+        send_account_email(
+            existing.email,
+            "registration_attempt",
+            user=existing,
+            login_link=link("accounts.login"),
+            reset_link=link("accounts.forgot_password"),
+        )
+        return SignUp(existing, created=False)
+    user = _new_user(email, full_name, password, Role.STUDENT, verified_at=None)
+    _send_confirmation(user)
+    db.session.commit()
+    return SignUp(user, created=True)
+
+
+def _send_confirmation(user: User) -> None:
+    days = current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 86400
+    token = verification.confirmation_token(user)
+    send_account_email(
+        user.email,
+        "confirm_address",
+        user=user,
+        days=days,
+        confirm_link=link("accounts.confirm_email", token=token),
+    )
+
+
+def resend_confirmation(user: User) -> None:
+    """Send the confirmation link again (the views limit how often)."""
+    if user.email_verified:
+        raise DomainError("Your email address is confirmed already.")
+    _send_confirmation(user)
+
+
+def confirm_email(token: str, at: datetime | None = None) -> User:
+    """Mark the address a confirmation link was sent to as confirmed (again: nothing changes)."""
+    user = verification.account_to_confirm(token)
+    if not user.email_verified:
+        user.email_verified_at = at or now_utc()
+        record_event(user.id, "user.email_confirmed", "user", user.id)
+        db.session.commit()
     return user
 
 
@@ -100,26 +181,103 @@ def _announce_account_change(user: User, actor_id: int | None, what: str) -> Non
     events.emit(events.AccountChanged(user_id=user.id, actor_id=actor_id, what=what, at=now_utc()))
 
 
-def update_profile(user: User, full_name: str, email: str) -> None:
-    full_name = " ".join(full_name.split())
-    email = normalize_email(email)
-    if not full_name:
-        raise DomainError("Enter your full name as it should appear on certificates.", field="full_name")
-    if email != user.email and find_user_by_email(email) is not None:
-        raise DomainError("Another account already uses this email.", field="email")
-    changes = {}
-    if full_name != user.full_name:
-        changes["full_name"] = [user.full_name, full_name]
-    if email != user.email:
-        changes["email"] = [user.email, email]
-    if not changes:
+def update_profile(user: User, full_name: str) -> None:
+    """Change the name printed on certificates (the email changes through `request_email_change`)."""
+    full_name = _clean_name(full_name)
+    if full_name == user.full_name:
         return
+    record_event(user.id, "user.profile_changed", "user", user.id, full_name=[user.full_name, full_name])
     user.full_name = full_name
-    user.email = email
-    record_event(user.id, "user.profile_changed", "user", user.id, **changes)
-    if "email" in changes:
-        _announce_account_change(user, user.id, "email")
     db.session.commit()
+
+
+def request_email_change(
+    user: User, new_email: str, current_password: str, at: datetime | None = None
+) -> None:
+    """Ask to move the account to a new address: it needs the current password, takes effect only once the new
+    address confirms it, and the old address hears of it with a link to undo it."""
+    new_email = normalize_email(new_email)
+    if not verify_password(user.password_hash, current_password):
+        raise DomainError("Your current password is not correct.", field="current_password")
+    if new_email == user.email:
+        raise DomainError("This is already your account's email address.", field="email")
+    if find_user_by_email(new_email) is not None:
+        raise DomainError("Another account already uses this email.", field="email")
+    user.pending_email = new_email
+    user.email_change_requested_at = at or now_utc()
+    record_event(user.id, "user.email_change_requested", "user", user.id, new=new_email)
+    db.session.flush()
+    confirm_days = current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 86400
+    undo_days = current_app.config["EMAIL_UNDO_MAX_AGE"] // 86400
+    send_account_email(
+        new_email,
+        "confirm_new_address",
+        user=user,
+        days=confirm_days,
+        confirm_link=link("accounts.confirm_email_change", token=verification.change_token(user)),
+    )
+    send_account_email(
+        user.email,
+        "email_change_notice",
+        user=user,
+        new_email=new_email,
+        days=undo_days,
+        undo_link=link("accounts.undo_email_change", token=verification.undo_token(user, user.email)),
+    )
+    db.session.commit()
+
+
+def confirm_email_change(token: str, at: datetime | None = None) -> User:
+    """Apply the pending change a link sent to the new address names; it counts as confirmed from now."""
+    user = verification.account_changing_email(token)
+    new_email = str(user.pending_email)  # the link was checked against it
+    if find_user_by_email(new_email) is not None:
+        raise DomainError("Another account started using this address meanwhile; choose another one.")
+    old_email = user.email
+    user.email = new_email
+    user.pending_email = None
+    user.email_verified_at = at or now_utc()
+    record_event(user.id, "user.profile_changed", "user", user.id, email=[old_email, new_email])
+    _announce_account_change(user, user.id, "email")
+    db.session.commit()
+    return user
+
+
+def undo_email_change(token: str, at: datetime | None = None) -> User:
+    """The old address takes the account back: its email restored, any pending change dropped, and every
+    session signed out (whoever changed it knew the password, so the owner should choose a new one next)."""
+    user, old_email = verification.account_to_restore(token)
+    at = at or now_utc()
+    holder = find_user_by_email(old_email)
+    if holder is not None and holder.id != user.id:
+        raise DomainError(
+            "Another account uses that address now, so it cannot be put back. Ask an administrator for help."
+        )
+    changed_from = user.email
+    user.email = old_email
+    user.pending_email = None
+    user.email_verified_at = at
+    user.email_restored_at = at
+    user.session_version += 1
+    record_event(user.id, "user.email_change_undone", "user", user.id, email=[changed_from, old_email])
+    _announce_account_change(user, user.id, "email")
+    db.session.commit()
+    return user
+
+
+def send_password_reset(email: str) -> None:
+    """Email a reset link to the active account with this address, if there is one (callers say the same either
+    way)."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    send_account_email(
+        user.email,
+        "reset_password",
+        user=user,
+        minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+        reset_link=link("accounts.reset_password", token=make_password_reset_token(user)),
+    )
 
 
 def set_role(actor: User | None, user: User, role: Role) -> None:
@@ -178,6 +336,8 @@ def reset_password_with_token(token: str, new_password: str) -> User:
     if user is None or not hmac.compare_digest(str(user.session_version), str(payload.get("v"))):
         raise DomainError("This reset link has already been used. Ask for a new one.")
     _set_password(user, new_password, field="password")
+    if not user.email_verified:  # the link came by email: the address is the owner's
+        user.email_verified_at = now_utc()
     record_event(user.id, "user.password_reset", "user", user.id)
     _announce_account_change(user, user.id, "password")
     db.session.commit()

@@ -8,10 +8,11 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from lms.accounts import operations
+from lms.accounts import operations, throttling
 from lms.accounts.access import acting_user, admin_required, anonymous_only, login_required, public
 from lms.accounts.forms import (
     ChangePasswordForm,
+    EmailChangeForm,
     EmptyForm,
     ForgotPasswordForm,
     LoginForm,
@@ -21,22 +22,28 @@ from lms.accounts.forms import (
     RoleForm,
 )
 from lms.accounts.models import Role, User
+from lms.accounts.redirects import safe_next
+from lms.dashboard import Panel, register_panel
 from lms.errors import DomainError
-from lms.extensions import db, limiter
-from lms.mail import send_email
+from lms.extensions import client_address, db, limiter
 
 bp = Blueprint("accounts", __name__)
 
 
-def _login_account_key() -> str:
-    return "login-account:" + operations.normalize_email(request.form.get("email", ""))
+def _confirm_panel(user: Any) -> dict[str, Any] | None:
+    """The dashboard's first panel for an account whose address is not confirmed: it cannot enrol until it is."""
+    return {} if getattr(user, "email_verified", True) is False else None
+
+
+@bp.record_once
+def _add_dashboard_panel(state: Any) -> None:
+    register_panel(Panel("confirm-email", "accounts/_confirm_panel.html", _confirm_panel, order=0))
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect would let a phishing link borrow our sign-in page."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("pages.dashboard")
+    """Only same-site paths (lms.accounts.redirects): an open redirect would let a phishing link borrow our
+    sign-in page."""
+    return safe_next(target, url_for("pages.dashboard"))
 
 
 def _show_error(form: Any, error: DomainError) -> None:
@@ -53,32 +60,62 @@ def register() -> Any:
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = operations.register_user(form.email.data, form.full_name.data, form.password.data)
+            operations.sign_up(form.email.data, form.full_name.data, form.password.data)
         except DomainError as error:
+            db.session.rollback()
             _show_error(form, error)
         else:
-            login_user(user)
-            flash(f"Welcome, {user.full_name}. Your account is ready.", "success")
-            return redirect(url_for("pages.dashboard"))
+            # The same page whether the address was free or taken: the form must not reveal who has an account.
+            return redirect(url_for("accounts.check_inbox"))
     return render_template("accounts/register.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/register/check-inbox")
+@public
+def check_inbox() -> Any:
+    return render_template("accounts/check_inbox.html")
+
+
+def _throttled(form: LoginForm, refusal: throttling.Refusal) -> Any:
+    form.form_errors.append(refusal.message)
+    response = current_app.make_response((render_template("accounts/login.html", form=form), 429))
+    response.headers["Retry-After"] = str(refusal.seconds)
+    return response
+
+
+def _remember_device(response: Any, cookie: str | None, email: str) -> Any:
+    """Mark this browser as one the account signed in from: it passes the per-account ceiling later."""
+    response.set_cookie(
+        throttling.DEVICE_COOKIE,
+        throttling.device_cookie_after_sign_in(cookie, email),
+        max_age=int(current_app.config["KNOWN_DEVICE_DAYS"]) * 86400,
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @anonymous_only
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"], key_func=_login_account_key
-)
 def login() -> Any:
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = operations.authenticate(form.email.data, form.password.data)
+        email, address = operations.normalize_email(form.email.data), client_address()
+        device = request.cookies.get(throttling.DEVICE_COOKIE)
+        refusal = throttling.refusal(email, address, known_device=throttling.device_knows(device, email))
+        if refusal is not None:
+            return _throttled(form, refusal)
+        user = operations.authenticate(email, form.password.data)
         if user is not None:
+            throttling.record_success(email, address)
             login_user(user, remember=form.remember.data)
             flash(f"Signed in as {user.full_name}.", "success")
-            return redirect(_safe_next(form.next.data))
+            return _remember_device(redirect(_safe_next(form.next.data)), device, email)
+        throttling.record_failure(email, address)
         form.password.errors = ["The email or password is not correct."]
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
 
@@ -93,20 +130,139 @@ def logout() -> Any:
     return redirect(url_for("pages.index"))
 
 
+def _account_page(profile_form: ProfileForm, email_form: EmailChangeForm) -> Any:
+    status = 200 if not (profile_form.errors or email_form.errors) else 422
+    return render_template("accounts/profile.html", form=profile_form, email_form=email_form), status
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def profile() -> Any:
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         try:
-            operations.update_profile(acting_user(), form.full_name.data, form.email.data)
+            operations.update_profile(acting_user(), form.full_name.data)
         except DomainError as error:
             db.session.rollback()
             _show_error(form, error)
         else:
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form), 200 if not form.errors else 422
+    return _account_page(form, EmailChangeForm(formdata=None))
+
+
+@bp.route("/account/email", methods=["POST"])
+@login_required
+def change_email() -> Any:
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            operations.request_email_change(acting_user(), form.email.data, form.current_password.data)
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            flash(
+                "We sent a link to your new address: your account uses it once you open that link. "
+                "Your current address was told of the change.",
+                "success",
+            )
+            return redirect(url_for("accounts.profile"))
+    return _account_page(ProfileForm(obj=current_user, formdata=None), form)
+
+
+def _resend_key() -> str:
+    """Counted per account; the limiter runs before the sign-in check, so a visitor counts by address."""
+    claimed = current_user.get_id() if current_user.is_authenticated else None
+    return f"confirm-resend:{claimed.split(':', 1)[0] if claimed else client_address()}"
+
+
+@bp.route("/account/confirm-email/resend", methods=["POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["CONFIRM_RESEND_LIMIT"], key_func=_resend_key)
+def resend_confirmation() -> Any:
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            operations.resend_confirmation(acting_user())
+        except DomainError as error:
+            flash(error.message, "info")
+        else:
+            flash(f"We sent a new confirmation link to {acting_user().email}.", "success")
+    return redirect(_safe_next(request.form.get("next")))
+
+
+def _email_link_page(token: str, act: Any, *, title: str, explain: str, button: str) -> Any:
+    """A link from an email opens a page with one button (opening a link never changes anything: mail
+    scanners open links too); pressing it runs `act(token)`."""
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            return act(token)
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+    context = {"form": form, "title": title, "explain": explain, "button": button}
+    return render_template("accounts/email_link.html", **context), 200 if not form.errors else 422
+
+
+def _after_confirming(message: str) -> Any:
+    flash(message, "success")
+    return redirect(url_for("pages.dashboard" if current_user.is_authenticated else "accounts.login"))
+
+
+@bp.route("/confirm-email/<token>", methods=["GET", "POST"])
+@public
+def confirm_email(token: str) -> Any:
+    def act(token: str) -> Any:
+        user = operations.confirm_email(token)
+        return _after_confirming(f"Thank you: {user.email} is confirmed. You can enrol in tracks now.")
+
+    return _email_link_page(
+        token,
+        act,
+        title="Confirm your email address",
+        explain="Press the button to confirm that this address is yours.",
+        button="Confirm my email address",
+    )
+
+
+@bp.route("/confirm-email-change/<token>", methods=["GET", "POST"])
+@public
+def confirm_email_change(token: str) -> Any:
+    def act(token: str) -> Any:
+        user = operations.confirm_email_change(token)
+        return _after_confirming(f"Your account now uses {user.email}. Sign in with it from now on.")
+
+    return _email_link_page(
+        token,
+        act,
+        title="Confirm your new email address",
+        explain="Press the button to move your account to this address.",
+        button="Use this address",
+    )
+
+
+@bp.route("/undo-email-change/<token>", methods=["GET", "POST"])
+@public
+def undo_email_change(token: str) -> Any:
+    def act(token: str) -> Any:
+        user = operations.undo_email_change(token)
+        logout_user()  # every session was signed out with it, this one too
+        flash(
+            f"Your account uses {user.email} again, and every session is signed out. Whoever changed it knew "
+            "your password: choose a new one now.",
+            "success",
+        )
+        return redirect(url_for("accounts.reset_password", token=operations.make_password_reset_token(user)))
+
+    return _email_link_page(
+        token,
+        act,
+        title="Undo the change of your email address",
+        explain="Press the button to keep your old address, sign out every session and choose a new password.",
+        button="Undo the change",
+    )
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -132,17 +288,7 @@ def change_password() -> Any:
 def forgot_password() -> Any:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        user = operations.find_user_by_email(form.email.data)
-        if user is not None and user.active:
-            token = operations.make_password_reset_token(user)
-            link = url_for("accounts.reset_password", token=token, _external=True)
-            minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-            send_email(
-                user.email,
-                "Reset your password",
-                f"Hello {user.full_name},\n\nTo choose a new password, open this link within {minutes} minutes:\n\n"
-                f"{link}\n\nIf you did not ask for this, ignore this message; your password stays as it is.\n",
-            )
+        operations.send_password_reset(form.email.data)
         # The same answer whether or not the account exists: the page must not reveal who has one.
         flash("If an account uses that address, we have sent it a link to reset the password.", "success")
         return redirect(url_for("accounts.login"))

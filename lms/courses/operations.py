@@ -163,6 +163,11 @@ def enroll(user: User, track: Track, at: datetime | None = None) -> Enrollment:
     at = at or now_utc()
     if track.retired_at is not None:
         raise DomainError(f"{track.title} is no longer offered, so it does not take new enrolments.")
+    if user.email_verified_at is None:
+        raise DomainError(
+            f"Confirm your email address before you enrol: open the link we sent to {user.email}, "
+            "or ask for a new one below."
+        )
     enrollment = find_enrollment(user.id, track.id)
     if enrollment is not None and enrollment.active:
         raise DomainError(f"You are already enrolled in {track.title}.")

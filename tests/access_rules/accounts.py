@@ -2,6 +2,11 @@
 
 from tests.access_rules import REDIRECT, Rule, admin_only, everyone, signed_in, visitors_only
 
+EMAIL_LINKS = [
+    ("accounts.confirm_email", "/confirm-email/not-a-token"),
+    ("accounts.confirm_email_change", "/confirm-email-change/not-a-token"),
+    ("accounts.undo_email_change", "/undo-email-change/not-a-token"),
+]
 PASSWORD_CHANGE = {"current_password": "wrong-on-purpose", "new_password": "x", "confirm": "y"}
 
 RULES = [
@@ -44,6 +49,28 @@ RULES = [
         lambda s: "/reset-password/not-a-token",
         everyone(422),
         data=lambda s: {"password": "a-long-enough-password", "confirm": "a-long-enough-password"},
+    ),
+    Rule("accounts.check_inbox", "GET", lambda s: "/register/check-inbox", everyone(200)),
+    Rule(
+        "accounts.change_email",
+        "POST",
+        lambda s: "/account/email",
+        signed_in(422),
+        data=lambda s: {"email": "bad"},
+    ),
+    Rule(
+        "accounts.resend_confirmation",
+        "POST",
+        lambda s: "/account/confirm-email/resend",
+        signed_in(REDIRECT),
+    ),
+    *(
+        rule
+        for endpoint, path in EMAIL_LINKS
+        for rule in (
+            Rule(endpoint, "GET", lambda s, path=path: path, everyone(200)),
+            Rule(endpoint, "POST", lambda s, path=path: path, everyone(422)),
+        )
     ),
     Rule("accounts.admin_users", "GET", lambda s: "/admin/users", admin_only(200)),
     Rule(
