@@ -92,7 +92,7 @@ def build_calendar(user_id: int, now: datetime) -> bytes:
         sa.select(Assignment, Track)
         .join(Track, Track.id == Assignment.track_id)
         .where(Assignment.track_id.in_(track_ids), Assignment.retired_at.is_(None))
-    ).tuples()
+    )
     for assignment, track in list(assignments):
         dates = student_deadlines(user_id, assignment)
         if dates is None:
@@ -145,7 +145,7 @@ def build_calendar(user_id: int, now: datetime) -> bytes:
             Certificate.revoked_at.is_(None),
             CertificateVersion.expires_at.is_not(None),
         )
-    ).tuples()
+    )
     for certificate, version in list(certificates):
         if version.expires_at is None:
             continue

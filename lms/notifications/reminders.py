@@ -94,7 +94,7 @@ def certificate_expiry_notices(now: datetime | None = None) -> int:
             CertificateVersion.expires_at > now,
             CertificateVersion.expires_at <= now + timedelta(days=max(days)),
         )
-    ).tuples()
+    )
     made = 0
     for certificate, version in list(rows):
         if version.expires_at is None:

@@ -235,7 +235,7 @@ def preferences_of(user_id: int) -> dict[str, str]:
             NotificationPreference.user_id == user_id
         )
     )
-    chosen = dict(rows.tuples().all())
+    chosen = dict(rows.all())
     return {name: (chosen.get(name, EMAIL) if kind.can_turn_off else EMAIL) for name, kind in KINDS.items()}
 
 
