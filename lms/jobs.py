@@ -382,9 +382,20 @@ def runner_mode(app: Flask) -> str:
     return str(mode)
 
 
+DONE_KEPT = timedelta(days=7)  # finished jobs stay this long (what ran, for someone looking into a complaint)
+
+
+def prune_done_jobs(now: datetime | None = None) -> int:
+    """The queue's own periodic job: forget finished jobs older than DONE_KEPT (dead ones stay until an admin acts)."""
+    cutoff = (now or now_utc()) - DONE_KEPT
+    return int(db.session.execute(sa.delete(Job).where(Job.state == DONE, Job.finished_at < cutoff)).rowcount)
+
+
 def install_job_runner(app: Flask) -> None:
-    """Give the app its runner thread when jobs run in-process; it starts at the first commit that enqueues a job,
-    or at once under `flask run` (so jobs a CLI command enqueued are run without any page being visited)."""
+    """Register the queue's own periodic job, and give the app its runner thread when jobs run in-process; the
+    thread starts at the first commit that enqueues a job, or at once under `flask run` (so jobs a CLI command
+    enqueued are run without any page being visited)."""
+    register_periodic("jobs.prune_done", timedelta(days=1), prune_done_jobs)
     if runner_mode(app) != "thread":
         return
     runner = InProcessRunner(app)

@@ -150,3 +150,17 @@ def test_quiz_clean_up_is_a_periodic_job_of_the_worker(app):
     every = {p.name: p.every for p in jobs.periodic_jobs()}
     assert every["quizzes.finalize_overdue"] == timedelta(minutes=1)
     assert every["notifications.certificate_expiry"] == timedelta(days=1)
+
+
+def test_finished_jobs_are_forgotten_after_a_week_and_dead_ones_kept(app):
+    for n in (1, 2):
+        jobs.enqueue("test.record", {"n": n})
+    db.session.commit()
+    jobs.run_pending()
+    dead = jobs.enqueue("test.record", {"n": 3})
+    dead.state = DEAD
+    db.session.commit()
+    assert jobs.prune_done_jobs(T0 + timedelta(days=6)) == 0
+    assert jobs.prune_done_jobs(T0 + timedelta(days=8)) == 2
+    db.session.commit()
+    assert [job.state for job in _jobs()] == [DEAD]
