@@ -441,7 +441,9 @@ def test_pdf_has_the_certificate_and_a_qr_code_that_decodes_to_its_url(client, l
     assert url in "".join(ch for ch in text if ch.isprintable() and not ch.isspace())
 
 
-def test_pdf_is_generated_once_per_version_by_a_job_and_kept(client, login, student, issued, admin, monkeypatch):
+def test_pdf_is_generated_once_per_version_by_a_job_and_kept(
+    client, login, student, issued, admin, monkeypatch
+):
     from lms.certificates import pdf as pdf_module
 
     renders = []

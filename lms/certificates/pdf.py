@@ -192,7 +192,9 @@ def enqueue_pdf(event: Any) -> None:
     version_id = db.session.execute(
         sa.select(CertificateVersion.id)
         .join(Certificate, Certificate.id == CertificateVersion.certificate_id)
-        .where(Certificate.id == event.certificate_id, CertificateVersion.number == Certificate.version_number)
+        .where(
+            Certificate.id == event.certificate_id, CertificateVersion.number == Certificate.version_number
+        )
     ).scalar_one_or_none()
     if version_id is not None:
         jobs.enqueue(RENDER_JOB, {"version_id": version_id})
@@ -202,9 +204,12 @@ def render_and_store(payload: dict[str, Any]) -> None:
     """The job: render one version's PDF and store it, unless it is stored already (a job run twice renders
     once; a concurrent renderer's copy, stored first, stays)."""
     version = db.session.get(CertificateVersion, payload["version_id"])
-    if version is None or db.session.execute(
-        sa.select(CertificateVersion.pdf.is_not(None)).where(CertificateVersion.id == version.id)
-    ).scalar_one():
+    if (
+        version is None
+        or db.session.execute(
+            sa.select(CertificateVersion.pdf.is_not(None)).where(CertificateVersion.id == version.id)
+        ).scalar_one()
+    ):
         return
     certificate = version.certificate
     rendered = render_pdf(certificate, version, verification_url(certificate))
