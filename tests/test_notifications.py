@@ -213,3 +213,33 @@ def test_staff_hear_of_regrade_requests(app, released, student, instructor):
     )
     kinds = [n.kind for n in operations.notifications_of(instructor.id)]
     assert kinds == ["regrade_requested"]
+
+
+def test_account_emails_go_through_the_same_path_to_the_address_given_and_stay_out_of_the_list(
+    app, student, smtp_server
+):
+    operations.set_preference(
+        student.id, "grade_released", "off"
+    )  # other choices do not matter to account emails
+    operations.send_account_email(
+        student.id,
+        "Confirm your new email address",
+        "Open the link to confirm it.",
+        to="stella.new@example.org",
+        link="/accounts/confirm/abc",
+        dedupe_key="confirm-email:abc",
+    )
+    assert operations.send_account_email(student.id, "again", "again", dedupe_key="confirm-email:abc") is None
+    db.session.rollback()
+    assert jobs.run_pending() == 0, "rolled back with the change that asked for it"
+
+    operations.send_account_email(
+        student.id, "Confirm your new email address", "Open the link to confirm it.", to="stella.new@example.org",
+        link="/accounts/confirm/abc",
+    )  # fmt: skip
+    db.session.commit()
+    jobs.run_pending()
+    [message] = smtp_server.inbox.to("stella.new@example.org")
+    assert smtp_server.inbox.to(student.email) == []
+    assert f"Open it: {BASE}/accounts/confirm/abc" in text_part(message) and "List-Unsubscribe" not in message
+    assert operations.notifications_of(student.id) == [] and operations.unread_count(student.id) == 0

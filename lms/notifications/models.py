@@ -38,6 +38,10 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     email_message_id: Mapped[str | None] = mapped_column(sa.String(200))
+    # Account emails (verification, an address change told to the old address): sent to `email_to` when set
+    # instead of the account's address, and kept out of the in-app list (`listed` False).
+    email_to: Mapped[str | None] = mapped_column(sa.String(254))
+    listed: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     __table_args__ = (
         sa.Index("ix_notifications_user_unread", "user_id", "read_at"),

@@ -37,6 +37,7 @@ from lms.notifications.sending import (
     notify_staff,
     preferences_of,
     read_unsubscribe_token,
+    send_account_email,
     set_preference,
     unread_count,
     unsubscribe_token,
@@ -65,6 +66,7 @@ __all__ = [
     "retry_dead",
     "revoke_calendar_feed",
     "save_preferences",
+    "send_account_email",
     "set_preference",
     "staff_submission_digest",
     "unread_count",
@@ -75,7 +77,9 @@ __all__ = [
 
 def own_notification(user_id: int, notification_id: int) -> Notification | None:
     return db.session.execute(
-        sa.select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
+        sa.select(Notification).where(
+            Notification.id == notification_id, Notification.user_id == user_id, Notification.listed.is_(True)
+        )
     ).scalar_one_or_none()
 
 

@@ -95,6 +95,36 @@ def notify(
     return notice
 
 
+def send_account_email(
+    user_id: int,
+    subject: str,
+    body: str,
+    *,
+    to: str | None = None,
+    link: str = "",
+    dedupe_key: str | None = None,
+) -> Notification | None:
+    """An account email (verification, a changed address told to the old one, ...) through the same path as every
+    notice: written in the caller's transaction, sent by the email job with its ledger, never turned off (the
+    security kind), and kept out of the in-app list. `to`: an address other than the account's (a new one to
+    verify)."""
+    if (
+        dedupe_key is not None
+        and db.session.execute(
+            sa.select(Notification.id).where(Notification.dedupe_key == dedupe_key)
+        ).first()
+    ):
+        return None
+    notice = Notification(
+        user_id=user_id, kind="security", subject=subject[:200], body=body, link=link, links=[], channel=EMAIL,
+        dedupe_key=dedupe_key, created_at=now_utc(), email_to=to, listed=False,
+    )  # fmt: skip
+    db.session.add(notice)
+    db.session.flush()
+    jobs.enqueue(EMAIL_JOB, {"notification_id": notice.id})
+    return notice
+
+
 def notify_staff(
     kind: str,
     subject: str,
@@ -171,7 +201,7 @@ def build_email(notice: Notification, user: User) -> EmailMessage:
     }
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
-    message["To"] = formataddr((user.full_name, user.email))
+    message["To"] = formataddr((user.full_name, notice.email_to or user.email))
     message["Subject"] = notice.subject
     message["Message-ID"] = _message_id(notice)
     if unsubscribe:
@@ -214,7 +244,7 @@ def unread_count(user_id: int) -> int:
     return db.session.execute(
         sa.select(sa.func.count())
         .select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None), Notification.listed.is_(True))
     ).scalar_one()
 
 
@@ -222,7 +252,7 @@ def notifications_of(user_id: int, limit: int = 100) -> list[Notification]:
     return list(
         db.session.execute(
             sa.select(Notification)
-            .where(Notification.user_id == user_id)
+            .where(Notification.user_id == user_id, Notification.listed.is_(True))
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(limit)
         ).scalars()

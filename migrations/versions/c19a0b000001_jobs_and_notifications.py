@@ -70,6 +70,8 @@ def upgrade():
     sa.Column('read_at', lms.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('emailed_at', lms.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('email_message_id', sa.String(length=200), nullable=True),
+    sa.Column('email_to', sa.String(length=254), nullable=True),
+    sa.Column('listed', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.CheckConstraint("channel IN ('email', 'in_app', 'off')", name=op.f('ck_notifications_channel')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
