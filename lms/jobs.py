@@ -344,8 +344,15 @@ class InProcessRunner:
         self._event = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def wake(self) -> None:
+        """Run what was just enqueued, soon. A command-line process (`flask lms ...`) starts no thread: it would die
+        with the command, mid-job perhaps; the server's thread (or a worker) takes the job within a poll."""
+        import click
+
+        if click.get_current_context(silent=True) is not None:
+            return
         self.start()
         self._event.set()
 
@@ -356,9 +363,16 @@ class InProcessRunner:
             self._thread = threading.Thread(target=self._loop, name="lms-jobs", daemon=True)
             self._thread.start()
 
+    def stop(self) -> None:
+        """Let the thread end after its current pass (tests; a process that exits needs nothing: it is a daemon)."""
+        self._stopping.set()
+        self._event.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
     def _loop(self) -> None:
         poll = self.app.config["JOBS_POLL_SECONDS"]
-        while True:
+        while not self._stopping.is_set():
             with self.app.app_context():
                 try:
                     schedule_periodic()

@@ -164,3 +164,34 @@ def test_finished_jobs_are_forgotten_after_a_week_and_dead_ones_kept(app):
     assert jobs.prune_done_jobs(T0 + timedelta(days=8)) == 2
     db.session.commit()
     assert [job.state for job in _jobs()] == [DEAD]
+
+
+@pytest.mark.app_config(JOBS_RUNNER="thread", JOBS_POLL_SECONDS=60)
+def test_in_thread_mode_a_commit_wakes_the_apps_job_thread_but_a_command_line_process_leaves_it_to_the_server(
+    app,
+):
+    import threading
+
+    import click
+
+    runner = app.extensions["lms_job_runner"]
+    clock.freeze(None)  # the thread reads the real clock
+
+    @click.command("enqueue-one")
+    def enqueue_one() -> None:
+        jobs.enqueue("test.record", {"from": "cli"})
+        db.session.commit()
+
+    assert app.test_cli_runner().invoke(enqueue_one).exit_code == 0
+    assert runner._thread is None, "a command's process would die mid-job: it starts no thread"
+    assert CALLS == []
+
+    done = threading.Event()
+    jobs.register_handler("test.signal", lambda payload: done.set())
+    jobs.enqueue("test.signal", {})
+    db.session.commit()  # as a request of the dev server does
+    try:
+        assert done.wait(20), "the job thread ran the job woken by the commit"
+        assert {"from": "cli"} in CALLS, "and what the command enqueued with it"
+    finally:
+        runner.stop()
