@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.jobs import dead_jobs, discard_dead, retry_dead
 from lms.notifications.calendar import (
@@ -85,9 +86,13 @@ def own_notification(user_id: int, notification_id: int) -> Notification | None:
 
 def save_preferences(user_id: int, role: str, form: dict[str, Any]) -> None:
     """Each kind the person can receive, set to the channel the form names (kinds left out keep theirs)."""
-    for kind in kinds_for(role):
-        if kind.can_turn_off and kind.name in form:
-            set_preference(user_id, kind.name, str(form[kind.name]))
+    try:
+        for kind in kinds_for(role):
+            if kind.can_turn_off and kind.name in form:
+                set_preference(user_id, kind.name, str(form[kind.name]))
+    except DomainError:
+        db.session.rollback()  # all or nothing: the page shows the choices as they were
+        raise
     db.session.commit()
 
 

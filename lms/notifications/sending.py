@@ -23,6 +23,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from lms import jobs
 from lms.accounts.models import User
 from lms.clock import now_utc
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.mail import send_message
 from lms.notifications.kinds import KINDS
@@ -271,8 +272,6 @@ def preferences_of(user_id: int) -> dict[str, str]:
 
 def set_preference(user_id: int, kind: str, channel: str) -> None:
     """Record the person's channel for a kind (the caller commits). Security notices cannot be turned off."""
-    from lms.errors import DomainError
-
     if kind not in KINDS:
         raise DomainError("There is no such kind of notification.", field="kind")
     if channel not in (EMAIL, IN_APP, OFF):
