@@ -81,6 +81,12 @@ def test_a_failing_job_is_retried_with_backoff_then_dead_and_the_admins_hear(app
     notice = db.session.execute(sa.select(Notification).where(Notification.user_id == admin.id)).scalar_one()
     assert notice.kind == "jobs_dead" and "test.fail" in notice.subject
 
+    # Its email dies too (the mail server is still down): listed on the page, and no notice about that notice.
+    email = db.session.execute(sa.select(Job).where(Job.kind == "notifications.email")).scalar_one()
+    jobs._failed(email.id, 3, ConnectionRefusedError("SMTP server down"))
+    assert db.session.get(Job, email.id).state == DEAD
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Notification)).scalar_one() == 1
+
 
 def test_admins_see_dead_jobs_and_retry_or_discard_them(app, client, login, admin, student):
     for n in (1, 2):

@@ -220,6 +220,8 @@ def on_account_changed(event: events.AccountChanged) -> None:
 
 
 def on_job_dead(event: events.JobDead) -> None:
+    if _is_dead_letter_email(event):
+        return  # the email about a dead job died too (the mail server is down): the page lists it; no cascade
     notify_staff(
         "jobs_dead",
         f"A background job failed for good: {event.kind}",
@@ -228,6 +230,18 @@ def on_job_dead(event: events.JobDead) -> None:
         roles=("admin",),
         link=path_for("notifications.dead_jobs"),
     )
+
+
+def _is_dead_letter_email(event: events.JobDead) -> bool:
+    from lms.jobs import Job
+    from lms.notifications.models import Notification
+    from lms.notifications.sending import EMAIL_JOB
+
+    if event.kind != EMAIL_JOB:
+        return False
+    job = db.session.get(Job, event.job_id)
+    notice = db.session.get(Notification, job.payload.get("notification_id")) if job is not None else None
+    return notice is not None and notice.kind == "jobs_dead"
 
 
 def _stamp() -> str:
