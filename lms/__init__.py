@@ -12,7 +12,7 @@ from flask import Flask
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Feature packages, each with a `register(app)` adding its blueprint, content loader, panels and commands.
-FEATURES = ("courses", "quizzes", "assignments", "certificates", "gradebook")
+FEATURES = ("courses", "quizzes", "assignments", "certificates", "gradebook", "notifications")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -56,6 +56,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     install_request_hooks(app)
     install_navigation(app)
+
+    from lms.jobs import install_job_runner
+
+    install_job_runner(app)
 
     from lms.accounts.cli import register_commands as register_account_commands
     from lms.cli import lms_cli

@@ -97,3 +97,31 @@ def sync_content_command(quiet: bool) -> None:
             click.echo(str(change))
     summary = ", ".join(f"{totals[a]} {a}" for a in ("created", "updated", "unchanged", "retired"))
     click.echo(f"Content synced: {summary}." if changes else "No content found.")
+
+
+@lms_cli.command("worker")
+@click.option(
+    "--once", is_flag=True, help="Run what is due now (and this minute's periodic jobs), then exit."
+)
+@click.option(
+    "--poll", type=float, default=None, help="Seconds to wait when nothing is due (LMS_JOBS_POLL_SECONDS)."
+)
+@with_appcontext
+def worker_command(once: bool, poll: float | None) -> None:
+    """Run background jobs (emails, PDFs, reminders, the quiz clean-up every minute) until stopped. Start one or
+    more on any hosts: each job runs on one of them, periodic jobs once per slot."""
+    import signal
+    import threading
+
+    from lms.jobs import run_pending, run_worker, schedule_periodic
+
+    if once:
+        schedule_periodic()
+        click.echo(f"Ran {run_pending()} job(s).")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())  # finish the job at hand, then stop
+    click.echo("Worker started; stop it with Ctrl+C or SIGTERM.")
+    run_worker(poll_seconds=poll if poll is not None else current_app.config["JOBS_POLL_SECONDS"], stop=stop)
+    click.echo("Worker stopped.")

@@ -34,6 +34,29 @@ def _env_int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+JOBS_RUNNERS = ("auto", "thread", "worker", "manual")
+
+
+def _jobs_runner() -> str:
+    raw = os.environ.get("LMS_JOBS_RUNNER", "").strip().lower() or "auto"
+    if raw not in JOBS_RUNNERS:
+        raise RuntimeError(f"LMS_JOBS_RUNNER must be one of {', '.join(JOBS_RUNNERS)}, got {raw!r}")
+    return raw
+
+
+def _env_days(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        days = tuple(sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True))
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be whole numbers of days separated by commas, got {raw!r}") from exc
+    if not days or min(days) < 1:
+        raise RuntimeError(f"{name} must list at least one number of days, each 1 or more, got {raw!r}")
+    return days
+
+
 def _certificate_paper() -> str:
     """The PDF certificate's paper: A4 (the default) or Letter, whatever the case it is written in."""
     raw = os.environ.get("LMS_CERTIFICATE_PAPER", "").strip() or "A4"
@@ -187,6 +210,17 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "MAIL_SMTP_PASSWORD": os.environ.get("LMS_SMTP_PASSWORD", ""),
         "MAIL_SMTP_STARTTLS": _env_bool("LMS_SMTP_STARTTLS", True),
         "MAIL_FROM": os.environ.get("LMS_MAIL_FROM", "no-reply@localhost"),
+        # The job queue (lms.jobs): who runs jobs ("auto": a thread of the app on SQLite, `flask lms worker` on
+        # PostgreSQL; "thread", "worker", or "manual"), how often an idle runner looks, how long a job's lease lasts
+        # before another worker may take it again, and how often and how soon a failing job is retried.
+        "JOBS_RUNNER": _jobs_runner(),
+        "JOBS_POLL_SECONDS": _env_int("LMS_JOBS_POLL_SECONDS", 2),
+        "JOBS_LEASE_SECONDS": _env_int("LMS_JOBS_LEASE_SECONDS", 300),
+        "JOBS_MAX_ATTEMPTS": _env_int("LMS_JOBS_MAX_ATTEMPTS", 6),
+        "JOBS_RETRY_BASE_SECONDS": _env_int("LMS_JOBS_RETRY_BASE_SECONDS", 30),
+        # Notifications: due-date reminders and expiry notices, days ahead (comma-separated).
+        "NOTIFY_HANDBOOK_DUE_DAYS": _env_days("LMS_NOTIFY_HANDBOOK_DUE_DAYS", (3, 1)),
+        "NOTIFY_CERTIFICATE_EXPIRY_DAYS": _env_days("LMS_NOTIFY_CERTIFICATE_EXPIRY_DAYS", (60, 14)),
         "COURSES_DIR": os.environ.get("LMS_COURSES_DIR", ""),
         "QUIZZES_DIR": os.environ.get("LMS_QUIZZES_DIR", ""),
     }

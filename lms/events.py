@@ -97,6 +97,15 @@ class RegradeAnswered(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RegradeRequested(Event):
+    """A student asked staff to look at a released grade again."""
+
+    submission_id: int
+    user_id: int
+    request_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CertificateEvent(Event):
     """Something happened to a certificate (`certificate_id`) of a holder (`user_id`)."""
 
@@ -155,6 +164,15 @@ class AccountChanged(Event):
     actor_id: int | None
     what: str
     at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobDead(Event):
+    """A background job failed every retry and is now in the dead-letter list (lms.jobs) for an admin to see."""
+
+    job_id: int
+    kind: str
+    error: str
 
 
 E = TypeVar("E", bound=Event)

@@ -9,17 +9,27 @@ from flask import current_app
 
 
 def send_email(to: str, subject: str, body: str) -> None:
-    config = current_app.config
     message = EmailMessage()
-    message["From"] = config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
+    send_message(message)
 
+
+def send_message(message: EmailMessage) -> None:
+    """Send a built message (From is filled in when missing). Raises on SMTP failure, so a job can retry it."""
+    config = current_app.config
+    if "From" not in message:
+        message["From"] = config["MAIL_FROM"]
     host = config["MAIL_SMTP_HOST"]
     if not host:
+        body = message.get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
         current_app.logger.info(
-            "email (not sent: LMS_SMTP_HOST unset)\nTo: %s\nSubject: %s\n\n%s", to, subject, body
+            "email (not sent: LMS_SMTP_HOST unset)\nTo: %s\nSubject: %s\n\n%s",
+            message["To"],
+            message["Subject"],
+            text,
         )
         return
     with smtplib.SMTP(host, config["MAIL_SMTP_PORT"], timeout=20) as smtp:

@@ -7,11 +7,14 @@ from lms.audit import AuditEvent
 from lms.certificates import credential_models
 from lms.certificates import models as certificates_models
 from lms.courses.models import Enrollment, Lesson, LessonCompletion, Module, Track
+from lms.jobs import Job
+from lms.notifications import models as notifications_models
 from lms.quizzes import models as quizzes_models
 
 __all__ = [
     "AuditEvent",
     "Enrollment",
+    "Job",
     "Lesson",
     "LessonCompletion",
     "Module",
@@ -21,5 +24,6 @@ __all__ = [
     "certificates_models",
     "credential_models",
     "marking_models",
+    "notifications_models",
     "quizzes_models",
 ]

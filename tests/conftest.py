@@ -320,4 +320,4 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "app_config(**settings): extra app settings for this test")
 
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.smtp"]

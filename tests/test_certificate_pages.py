@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from lms import clock
+from lms import clock, jobs
 from lms.accounts.models import Role
 from lms.certificates import operations
 from lms.certificates.codes import check_symbol, format_code
@@ -420,6 +420,7 @@ def _pdf_text(pdf: bytes) -> str:
 
 def test_pdf_has_the_certificate_and_a_qr_code_that_decodes_to_its_url(client, login, student, issued):
     login(client, student)
+    jobs.run_pending()  # the PDF is rendered by the job enqueued at issue
     response = client.get(f"/certificates/{issued.display_code}/certificate.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
@@ -440,17 +441,24 @@ def test_pdf_has_the_certificate_and_a_qr_code_that_decodes_to_its_url(client, l
     assert url in "".join(ch for ch in text if ch.isprintable() and not ch.isspace())
 
 
-def test_pdf_is_generated_once_per_version_and_kept(client, login, student, issued, admin, monkeypatch):
+def test_pdf_is_generated_once_per_version_by_a_job_and_kept(
+    client, login, student, issued, admin, monkeypatch
+):
     from lms.certificates import pdf as pdf_module
 
     renders = []
     real_render = pdf_module.render_pdf
     monkeypatch.setattr(pdf_module, "render_pdf", lambda *a: renders.append(a) or real_render(*a))
     login(client, student)
+    pending = client.get(f"/certificates/{issued.display_code}/certificate.pdf")
+    assert pending.status_code == 202 and "being prepared" in pending.get_data(as_text=True)
+    assert renders == [], "a download never renders: the job does"
+    jobs.run_pending()
     first = client.get(f"/certificates/{issued.display_code}/certificate.pdf").data
     second = client.get(f"/certificates/{issued.display_code}/certificate.pdf").data
     assert first == second and len(renders) == 1
     operations.reissue_certificate(issued, admin, "Name corrected", holder_name="Stella Maria Student")
+    jobs.run_pending()
     third = client.get(f"/certificates/{issued.display_code}/certificate.pdf").data
     assert len(renders) == 2 and third != first
     assert "Stella Maria Student" in _pdf_text(third)

@@ -32,7 +32,6 @@ ALLOWED_ON_GET: dict[str, str] = {
     # A visit record (where the reader left off), like an access log line; at most one per lesson per few minutes.
     "UPDATE enrollments SET last_lesson_id": "the lesson page records the visit for 'Continue where you left off'",
     # Derived documents made on first request and kept, so each is made once and served byte-identical after.
-    "UPDATE certificate_versions SET pdf": "a version's PDF, rendered once",
     "INSERT INTO signed_credentials": "a version's signed OB 3.0 credential, signed once",
     "INSERT INTO credential_status_entries": "the certificate's random places in the status lists, taken once",
     "INSERT INTO credential_status_lists": "a status list's signed document, signed again only when it changes",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -23,8 +24,10 @@ def register(app: Flask) -> None:
     )
     from lms.assignments.views import bp
     from lms.cli import lms_cli
+    from lms.clock import now_utc
     from lms.content import register_content_kind
     from lms.dashboard import Panel, register_panel
+    from lms.jobs import register_periodic
     from lms.navigation import NavItem, add_nav_item
 
     app.register_blueprint(bp)
@@ -38,6 +41,14 @@ def register(app: Flask) -> None:
     app.add_template_filter(operations.describe_duration, "duration")
     for command in (cli.check_storage_command, cli.prune_drafts_command, cli.sweep_uploads_command):
         lms_cli.add_command(command)
+    # The worker (or the dev server's job thread) keeps storage tidy: drafts replaced long ago lose their files
+    # (rows kept), and unfinished uploads a dead process left behind go.
+    register_periodic(
+        "assignments.prune_drafts", timedelta(days=1), lambda: operations.prune_replaced_drafts(now_utc())
+    )
+    register_periodic(
+        "assignments.sweep_uploads", timedelta(hours=1), lambda: operations.sweep_temporary_uploads(now_utc())
+    )
     _sweep_at_start(app)
 
 

@@ -23,7 +23,7 @@ from lms.assignments.models import (
 )
 from lms.audit import record_event
 from lms.errors import DomainError
-from lms.events import RegradeAnswered, emit
+from lms.events import RegradeAnswered, RegradeRequested, emit
 from lms.extensions import db
 
 
@@ -71,6 +71,7 @@ def request_regrade(user: User, submission: Submission, reason: str, now: dateti
         db.session.rollback()
         raise DomainError("You have already asked for a regrade of this grade.") from exc
     record_event(user.id, "assignment.regrade_requested", "submission", submission.id, request_id=request.id)
+    emit(RegradeRequested(submission_id=submission.id, user_id=user.id, request_id=request.id))
     db.session.commit()
     return request
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -30,13 +31,14 @@ VERIFY_PAGES_KEPT = 1000  # per process; a page is a few KB (its QR code include
 def register(app: Flask) -> None:
     """Add this feature's blueprint, dashboard panel, menu entries, commands and event handler to the app."""
     from lms import events
-    from lms.certificates import operations, suspension
+    from lms.certificates import operations, pdf, suspension
     from lms.certificates.cli import issue_certificate_command, revoke_certificate_command
     from lms.certificates.credential_views import install_credentials  # adds the credential routes to bp
     from lms.certificates.tally import install_tally
     from lms.certificates.views import bp
     from lms.cli import lms_cli
     from lms.dashboard import Panel, register_panel
+    from lms.jobs import register_handler, register_periodic
     from lms.navigation import NavItem, add_nav_item
     from lms.page_cache import install_page_cache
     from lms.quizzes import operations as quiz_operations
@@ -58,3 +60,8 @@ def register(app: Flask) -> None:
     # The recertification exam opens to a holder inside the renewal window (the rule lives here, not in quizzes).
     quiz_operations.open_kind_with("recertification", operations.decide_recertification_exam)
     events.subscribe(events.RegradeAnswered, suspension.on_regrade_answered)
+    # The PDF of each new version is rendered by a job enqueued with it; a periodic job catches up on any missed.
+    register_handler(pdf.RENDER_JOB, pdf.render_and_store)
+    register_periodic("certificates.missing_pdfs", timedelta(minutes=10), pdf.render_missing_pdfs)
+    events.subscribe(events.CertificateIssued, pdf.enqueue_pdf)
+    events.subscribe(events.CertificateReissued, pdf.enqueue_pdf)

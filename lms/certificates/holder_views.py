@@ -102,6 +102,9 @@ def download_pdf(code: str) -> Any:
         return redirect(url_for("certificates.holder", code=certificate.display_code))
     filename = f"certificate-{certificate.display_code}.pdf"
     data = operations.certificate_pdf(certificate)
+    if data is None:  # its job has not rendered it yet: say so, and look again shortly
+        page = render_template("certificates/pdf_pending.html", certificate=certificate)
+        return page, 202, {"Retry-After": "5", "Cache-Control": "no-store"}
     return Response(
         data,
         mimetype="application/pdf",

@@ -5,7 +5,10 @@ block, and the holder's name set in a size that fits its length. Its fonts are t
 lms/static/fonts (Latin, Greek, Cyrillic, Arabic and Chinese; see the README there), so a certificate looks the same
 on every server. Rendering fetches nothing but those fonts, the badge and data: URIs: never the network.
 
-A version's PDF is rendered the first time it is asked for, then stored with the version and served as stored.
+A version's PDF is rendered by a background job (lms.jobs) enqueued in the transaction that issues, reissues or
+renews it, then stored with the version and served as stored: a download never renders. Before the job has run,
+the download page says the PDF is being prepared. A periodic job renders any current version still without one
+(versions made before this rule, or whose job died).
 """
 
 from __future__ import annotations
@@ -170,23 +173,70 @@ def render_pdf(certificate: Certificate, version: CertificateVersion, url: str) 
     return bytes(document.write_pdf(stylesheets=stylesheets, font_config=fonts))
 
 
-def certificate_pdf(certificate: Certificate) -> bytes:
-    """The current version's PDF: rendered the first time it is asked for, then kept and served as stored."""
-    version = certificate.current
-    stored = db.session.execute(
-        sa.select(CertificateVersion.pdf).where(CertificateVersion.id == version.id)
+RENDER_JOB = "certificates.render_pdf"
+MISSING_PER_RUN = 20  # the periodic catch-up renders at most this many per run (a few seconds each at most)
+
+
+def certificate_pdf(certificate: Certificate) -> bytes | None:
+    """The current version's stored PDF, or None while its job has not rendered it yet. Never renders."""
+    return db.session.execute(
+        sa.select(CertificateVersion.pdf).where(CertificateVersion.id == certificate.current.id)
     ).scalar_one_or_none()
-    if stored is not None:
-        return stored
+
+
+def enqueue_pdf(event: Any) -> None:
+    """In the transaction of an issue, reissue or renewal (CertificateIssued, CertificateReissued): render the
+    new current version's PDF by a job, so the request that made it does not wait for WeasyPrint."""
+    from lms import jobs
+
+    version_id = db.session.execute(
+        sa.select(CertificateVersion.id)
+        .join(Certificate, Certificate.id == CertificateVersion.certificate_id)
+        .where(
+            Certificate.id == event.certificate_id, CertificateVersion.number == Certificate.version_number
+        )
+    ).scalar_one_or_none()
+    if version_id is not None:
+        jobs.enqueue(RENDER_JOB, {"version_id": version_id})
+
+
+def render_and_store(payload: dict[str, Any]) -> None:
+    """The job: render one version's PDF and store it, unless it is stored already (a job run twice renders
+    once; a concurrent renderer's copy, stored first, stays)."""
+    version = db.session.get(CertificateVersion, payload["version_id"])
+    if (
+        version is None
+        or db.session.execute(
+            sa.select(CertificateVersion.pdf.is_not(None)).where(CertificateVersion.id == version.id)
+        ).scalar_one()
+    ):
+        return
+    certificate = version.certificate
     rendered = render_pdf(certificate, version, verification_url(certificate))
-    # Only the first renderer stores its copy; a concurrent one serves what was stored first.
     db.session.execute(
         sa.update(CertificateVersion)
         .where(CertificateVersion.id == version.id, CertificateVersion.pdf.is_(None))
         .values(pdf=rendered, pdf_generated_at=now_utc())
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
-    return db.session.execute(
-        sa.select(CertificateVersion.pdf).where(CertificateVersion.id == version.id)
-    ).scalar_one()
+
+
+def render_missing_pdfs() -> int:
+    """The periodic catch-up: render the current versions (of certificates not revoked) that have no PDF yet."""
+    missing = db.session.execute(
+        sa.select(CertificateVersion.id)
+        .join(Certificate, Certificate.id == CertificateVersion.certificate_id)
+        .where(
+            CertificateVersion.number == Certificate.version_number,
+            CertificateVersion.pdf.is_(None),
+            Certificate.revoked_at.is_(None),
+        )
+        .order_by(CertificateVersion.id)
+        .limit(MISSING_PER_RUN)
+    ).scalars()
+    rendered = 0
+    for version_id in list(missing):
+        render_and_store({"version_id": version_id})
+        db.session.commit()
+        rendered += 1
+    return rendered

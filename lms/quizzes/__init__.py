@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -21,7 +22,8 @@ def _dashboard_panel(user: User) -> dict[str, Any] | None:
 @click.command("finalize-overdue")
 @with_appcontext
 def finalize_overdue_command() -> None:
-    """Submit every quiz attempt whose time has run out, with its saved answers (for cron or a worker)."""
+    """Submit every quiz attempt whose time has run out, with its saved answers (the worker does it every minute;
+    this runs it now)."""
     from lms.quizzes.operations import finalize_overdue
 
     count = finalize_overdue()
@@ -62,10 +64,11 @@ def register(app: Flask) -> None:
     from lms.cli import lms_cli
     from lms.content import register_content_kind
     from lms.dashboard import Panel, register_panel
+    from lms.jobs import register_periodic
     from lms.navigation import NavItem, add_nav_item
     from lms.page_cache import install_page_cache
     from lms.quizzes.loader import QUIZZES
-    from lms.quizzes.operations import ATTEMPTS_KEPT, format_points
+    from lms.quizzes.operations import ATTEMPTS_KEPT, finalize_overdue, format_points
     from lms.quizzes.views import bp
 
     app.register_blueprint(bp)
@@ -79,3 +82,4 @@ def register(app: Flask) -> None:
     )
     lms_cli.add_command(finalize_overdue_command)
     lms_cli.add_command(item_report_command)
+    register_periodic("quizzes.finalize_overdue", timedelta(minutes=1), finalize_overdue)

@@ -37,7 +37,13 @@ RULES = [
     Rule("certificates.mine", "GET", lambda s: "/certificates", signed_in(200)),
     # The holder (the sample student) and staff; any other student gets 404 (tested in test_certificate_pages).
     Rule("certificates.holder", "GET", lambda s: f"/certificates/{s.code}", HOLDER),
-    Rule("certificates.download_pdf", "GET", lambda s: f"/certificates/{s.code}/certificate.pdf", HOLDER),
+    # 202: the PDF's job has not run in the walk, so the page says it is being prepared (never rendered on GET).
+    Rule(
+        "certificates.download_pdf",
+        "GET",
+        lambda s: f"/certificates/{s.code}/certificate.pdf",
+        {"anonymous": LOGIN, "student": 202, "instructor": 202, "admin": 202},
+    ),
     Rule("certificates.renew", "POST", lambda s: f"/certificates/{s.code}/renew", signed_in(REDIRECT)),
     Rule("certificates.staff_list", "GET", lambda s: "/staff/certificates", staff_only(200)),
     Rule("certificates.staff_issue", "GET", lambda s: "/staff/certificates/issue", staff_only(200)),
