@@ -6,9 +6,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
-from lms.accounts import operations
+from lms.accounts import operations, session_views
 from lms.accounts.access import acting_user, admin_required, anonymous_only, login_required, public
 from lms.accounts.forms import (
     ChangePasswordForm,
@@ -26,6 +26,7 @@ from lms.extensions import db, limiter
 from lms.mail import send_email
 
 bp = Blueprint("accounts", __name__)
+bp.register_blueprint(session_views.bp)  # the signed-in devices (accounts.sessions.*)
 
 
 def _login_account_key() -> str:
@@ -57,7 +58,7 @@ def register() -> Any:
         except DomainError as error:
             _show_error(form, error)
         else:
-            login_user(user)
+            session_views.sign_in(user)
             flash(f"Welcome, {user.full_name}. Your account is ready.", "success")
             return redirect(url_for("pages.dashboard"))
     return render_template("accounts/register.html", form=form), 200 if not form.errors else 422
@@ -76,7 +77,7 @@ def login() -> Any:
     if form.validate_on_submit():
         user = operations.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            session_views.sign_in(user, remember=bool(form.remember.data))
             flash(f"Signed in as {user.full_name}.", "success")
             return redirect(_safe_next(form.next.data))
         form.password.errors = ["The email or password is not correct."]
@@ -88,7 +89,7 @@ def login() -> Any:
 def logout() -> Any:
     form = EmptyForm()
     if form.validate_on_submit():
-        logout_user()
+        session_views.sign_out()
         flash("You are signed out.", "success")
     return redirect(url_for("pages.index"))
 
@@ -115,12 +116,17 @@ def change_password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            operations.change_password(acting_user(), form.current_password.data, form.new_password.data)
+            operations.change_password(
+                acting_user(),
+                form.current_password.data,
+                form.new_password.data,
+                keep_session=session_views.this_session_key(),
+            )
         except DomainError as error:
             db.session.rollback()
             _show_error(form, error)
         else:
-            login_user(acting_user(), remember=False)  # re-issue this session with the new version
+            session_views.sign_in_again(acting_user())  # re-issue this session with the new version
             flash("Your password is changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/change_password.html", form=form), 200 if not form.errors else 422
