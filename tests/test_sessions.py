@@ -373,3 +373,13 @@ def test_host_prefixed_cookies_are_secure_with_path_root_and_no_domain(client, s
     assert set(cookies) == {"__Host-session", "__Host-remember_token"}
     for line in cookies.values():
         assert "Secure" in line and "Path=/" in line and "Domain=" not in line and "HttpOnly" in line
+
+
+def test_ended_sessions_are_forgotten_at_the_next_sign_in(app, client, student):
+    for _ in range(3):
+        sign_out(sign_in_form(app.test_client(), student))
+    phone = sign_in_form(app.test_client(), student, agent=PHONE)
+    sign_in_form(client, student)
+    rows = db.session.scalars(sa.select(UserSession).where(UserSession.user_id == student.id)).all()
+    assert len(rows) == 2 and all(row.revoked_at is None for row in rows)
+    assert signed_in(phone)

@@ -112,6 +112,7 @@ def start_session(
     """Record a new signed-in device for `user` and return its token (to give Flask-Login: Identity.get_id)."""
     now = now or now_utc()
     token = secrets.token_urlsafe(TOKEN_BYTES)
+    _forget_ended_sessions(user, now)
     db.session.add(
         UserSession(
             key_hash=session_key(token),
@@ -128,6 +129,23 @@ def start_session(
     record_event(user.id, "session.started", "user", user.id, remember=remember)
     db.session.commit()
     return token
+
+
+def _forget_ended_sessions(user: User, now: datetime) -> None:
+    """Delete `user`'s sessions that ended (signed out, idle or too old), so the table holds about one row per
+    device in use (the audit trail keeps each sign-in and sign-out)."""
+    db.session.execute(
+        sa.delete(UserSession)
+        .where(
+            UserSession.user_id == user.id,
+            sa.or_(
+                UserSession.revoked_at.is_not(None),
+                UserSession.idle_until <= now,
+                UserSession.expires_at <= now,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def is_live(row: Any, now: datetime) -> bool:
