@@ -235,10 +235,19 @@ def load_user_from_session(user_id: str) -> User | None:
     now = now_utc()
     if not user.accepts_session(version) or not sessions.is_live(row, now):
         return None
-    if sessions.touch_due(row.last_seen_at, now):
+    if sessions.touch_due(row.last_seen_at, now) and not _writing_on_sqlite():
         sessions.touch(key, row.remember, now)
     user.session_token = token
     return user
+
+
+def _writing_on_sqlite() -> bool:
+    """Whether this request's SQLite connection holds the database's write lock already (a view that wrote before
+    it first asked who is signed in): the touch, on a connection of its own, would then wait for it. It waits for
+    the next request instead. PostgreSQL's row locks never meet: the touch writes only the session's row."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return False
+    return bool(db.session.connection().connection.driver_connection.in_transaction)
 
 
 # A busy page's first columns: the account's (READER_COLUMNS), then whether the request's server-side session is
