@@ -71,7 +71,6 @@ def index() -> Any:
         "accounts/sessions.html",
         sessions=operations.active_sessions(acting_user(), now_utc()),
         this_key=this_session_key(),
-        form=EmptyForm(),
     )
 
 
