@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from lms import clock
+from lms.accounts import operations
 from lms.accounts.models import User, UserSession
 from lms.config import load_config
 from lms.extensions import db
@@ -383,3 +384,21 @@ def test_ended_sessions_are_forgotten_at_the_next_sign_in(app, client, student):
     rows = db.session.scalars(sa.select(UserSession).where(UserSession.user_id == student.id)).all()
     assert len(rows) == 2 and all(row.revoked_at is None for row in rows)
     assert signed_in(phone)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        7,
+        "7:1",
+        "7:1:short",
+        "x:1:" + "t" * 43,
+        "7:-1:" + "t" * 43,
+        f"{2**40}:1:" + "t" * 43,
+        "7:1:2:" + "t" * 43,
+    ],
+)
+def test_a_malformed_session_id_names_no_session(raw):
+    assert operations.parse_session_id(raw) is None
+    assert operations.parse_session_id("7:1:" + "t" * 43) == (7, 1, "t" * 43)

@@ -51,7 +51,10 @@ def parse_session_id(raw: Any) -> tuple[int, int, str] | None:
     parts = raw.split(":")
     if len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit()) or not 20 <= len(parts[2]) <= 100:
         return None
-    return int(parts[0]), int(parts[1]), parts[2]
+    user_id, version = int(parts[0]), int(parts[1])
+    if user_id >= 2**31 or version >= 2**31:  # no such row: never a number the database refuses to compare
+        return None
+    return user_id, version, parts[2]
 
 
 def _limit(setting: str, unit: str) -> timedelta | None:
