@@ -352,6 +352,42 @@ def test_production_names_its_cookies_with_the_host_prefix(monkeypatch, tmp_path
     assert load_config(tmp_path)["SESSION_COOKIE_NAME"] == "session"
 
 
+def test_a_production_app_signs_in_with_host_prefixed_cookies(monkeypatch, tmp_path):
+    from lms import create_app
+    from lms.certificates.keys import new_secret_key_text
+    from lms.database import dispose_engines
+
+    for name, value in {
+        "LMS_ENV": "production",
+        "LMS_SECRET_KEY": "a-production-secret-for-this-test",
+        "LMS_SIGNING_KEY": new_secret_key_text(),
+        "LMS_DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "LMS_INSTANCE_PATH": str(tmp_path / "instance"),
+        "LMS_RATELIMIT_ENABLED": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("LMS_COOKIE_SECURE", raising=False)
+    app = create_app({"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        db.create_all()
+        operations.register_user("prod@example.org", "Prod User", PASSWORD)
+        https = {"base_url": "https://lms.example.org"}
+        client = app.test_client()
+        page = client.get("/login", **https).get_data(as_text=True)
+        data = {"email": "prod@example.org", "password": PASSWORD, "remember": "y"}
+        data["csrf_token"] = find_csrf_token(page)
+        response = client.post(
+            "/login", data=data, headers={"Referer": "https://lms.example.org/login"}, **https
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        cookies = {line.split("=", 1)[0]: line for line in response.headers.getlist("Set-Cookie")}
+        assert set(cookies) == {"__Host-session", "__Host-remember_token"}
+        for line in cookies.values():
+            assert "Secure" in line and "Path=/" in line and "Domain=" not in line and "HttpOnly" in line
+        assert client.get("/dashboard", **https).status_code == 200
+        dispose_engines(db.engine)
+
+
 @pytest.mark.app_config(
     SESSION_COOKIE_NAME="__Host-session",
     REMEMBER_COOKIE_NAME="__Host-remember_token",
