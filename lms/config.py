@@ -131,6 +131,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
     )
     upload_dir = os.environ.get("LMS_UPLOAD_DIR", "").strip() or str(instance_path / "uploads")
     cookie_secure = _env_bool("LMS_COOKIE_SECURE", production)
+    # Browsers keep a __Host- cookie only if it is Secure, has Path=/ and no Domain: so it cannot be set or
+    # shadowed by a sibling subdomain or an insecure page. In production, wherever cookies are HTTPS-only.
+    host_prefix = "__Host-" if production and cookie_secure else ""
 
     return {
         "ENV_NAME": env,
@@ -150,13 +153,25 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "PASSWORD_HASH_METHOD": os.environ.get("LMS_PASSWORD_HASH_METHOD", "scrypt"),
         "PASSWORD_RESET_MAX_AGE": _env_int("LMS_PASSWORD_RESET_MAX_AGE", 3600),
         # Cookies: signed, HttpOnly, SameSite=Lax; Secure wherever the site is served over HTTPS.
+        "SESSION_COOKIE_NAME": f"{host_prefix}session",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": cookie_secure,
+        "REMEMBER_COOKIE_NAME": f"{host_prefix}remember_token",
+        "REMEMBER_COOKIE_PATH": "/",
+        "REMEMBER_COOKIE_DOMAIN": None,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": cookie_secure,
+        # Server-side sessions (lms.accounts.sessions): a session ends when it signs out, after this long unused
+        # (idle) or this long after sign-in (absolute); "keep me signed in" sessions have their own pair, the
+        # absolute one being the remember-me cookie's lifetime. 0 turns a limit off.
         "REMEMBER_COOKIE_DURATION": timedelta(days=_env_int("LMS_REMEMBER_DAYS", 30)),
+        "SESSION_IDLE_MINUTES": _env_int("LMS_SESSION_IDLE_MINUTES", 120),
+        "SESSION_ABSOLUTE_HOURS": _env_int("LMS_SESSION_ABSOLUTE_HOURS", 12),
+        "REMEMBER_IDLE_DAYS": _env_int("LMS_REMEMBER_IDLE_DAYS", 14),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead, so a long quiz never loses its token
         "RATELIMIT_ENABLED": _env_bool("LMS_RATELIMIT_ENABLED", True),

@@ -1,6 +1,6 @@
 """Every model, imported in one place so Alembic and create_all see the whole schema."""
 
-from lms.accounts.models import User
+from lms.accounts.models import User, UserSession
 from lms.assignments import marking_models
 from lms.assignments import models as assignments_models
 from lms.audit import AuditEvent
@@ -20,6 +20,7 @@ __all__ = [
     "Module",
     "Track",
     "User",
+    "UserSession",
     "assignments_models",
     "certificates_models",
     "credential_models",

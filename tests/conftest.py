@@ -39,6 +39,11 @@ BASE_CONFIG: dict[str, Any] = {
     "RATELIMIT_ENABLED": False,
     "CERTIFICATE_COUNT_FLUSH_SECONDS": 0,  # counted views written at once (tests of the delayed write set their own)
     "SERVER_NAME": None,
+    # Sessions without idle or absolute timeouts, so tests that move the frozen clock by days stay signed in;
+    # tests/test_sessions.py sets its own.
+    "SESSION_IDLE_MINUTES": 0,
+    "SESSION_ABSOLUTE_HOURS": 0,
+    "REMEMBER_IDLE_DAYS": 0,
 }
 
 
@@ -304,7 +309,11 @@ def account_mail(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[SimpleName
 
 
 def sign_in(client: BrowserLikeClient, user: User) -> BrowserLikeClient:
-    """Put the user in the client's session (the sign-in form itself is tested in test_accounts)."""
+    """Put the user in the client's session, with a server-side session of its own (the sign-in form itself is
+    tested in test_accounts)."""
+    from lms.accounts.operations import start_session
+
+    user.session_token = start_session(user, remember=False, address="127.0.0.1", user_agent="pytest")
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True

@@ -31,6 +31,9 @@ _WRITE = re.compile(
 ALLOWED_ON_GET: dict[str, str] = {
     # A visit record (where the reader left off), like an access log line; at most one per lesson per few minutes.
     "UPDATE enrollments SET last_lesson_id": "the lesson page records the visit for 'Continue where you left off'",
+    # Session bookkeeping (lms.accounts.sessions.touch): the idle timeout counts from the last request, reading
+    # included; at most one per session per minute, and it changes nothing anybody did.
+    "UPDATE user_sessions SET last_seen_at": "a signed-in request notes when its session was last used",
     # Derived documents made on first request and kept, so each is made once and served byte-identical after.
     "INSERT INTO signed_credentials": "a version's signed OB 3.0 credential, signed once",
     "INSERT INTO credential_status_entries": "the certificate's random places in the status lists, taken once",

@@ -29,6 +29,7 @@ from lms.accounts.fast import (  # noqa: F401  (kept importable from here, where
     claim_holds,
     preloaded_or,
     reads_user_with,
+    session_holds,
     tries_claimed,
 )
 from lms.accounts.models import Identity, Role, User

@@ -3,12 +3,15 @@
 Each fast path mirrors the slow path every other view takes, and must decide as it does:
 
 - the slow path is Flask-Login's user loader (lms.accounts.operations.load_user_from_session: the signed session
-  names a user id and session version; the account must exist, be active and still have that session version),
+  names a user id, session version and server-side session; the account must exist, be active and still have that
+  session version, and the server-side session must be live: lms.accounts.sessions),
   then the role check of lms.accounts.access.roles_required (the account's role is one the route admits);
-- reads_user_with keeps the loader's rule in Python (Identity.accepts_session) on the account its statement read,
-  and leaves the role check to run as on every page;
-- tries_claimed keeps both rules in SQL (claim_holds) in the one statement that changes anything; when that
-  statement does nothing, the request goes the slow way and the slow path decides;
+- reads_user_with keeps the loader's rule in Python (Identity.accepts_session, Reader.session_live) on the
+  account its statement read, and leaves the role check to run as on every page;
+- tries_claimed keeps both rules in SQL (claim_holds, session_holds) in the one statement that changes anything;
+  when that statement does nothing, the request goes the slow way and the slow path decides;
+- both take the fast way only while the server-side session was seen within the last minute
+  (sessions.live_and_fresh): otherwise the loader runs, and notes the visit (sessions.touch);
 - both read the session only where Flask-Login would load the user from it: not once the request has its user,
   not when Flask-Login's session protection refuses the session (lms.compat), never from a remember-me cookie.
 
@@ -30,6 +33,7 @@ import sqlalchemy as sa
 from flask import g
 
 from lms import compat
+from lms.accounts import sessions
 from lms.accounts.models import Identity, Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,12 +53,13 @@ def reads_user_with(preload: Preload) -> Callable[[F], F]:
     """The view's first statement also reads the signed-in user, so the busiest pages pay one query, not two.
 
     Mirrors Flask-Login's user loader (lms.accounts.operations.load_user_from_session), and must keep its rule:
-    `preload(user_id, **view_args)` runs that statement before the access check, for the user id the signed
-    session names, and returns the account it read (a User, or a read-only Reader) with the page's rows, or None
-    when there is no such account. The loader's checks then decide (Identity.accepts_session): the session
-    version must match and the account be active. If they pass, that account is the request's user and nothing
-    else loads it, and the view takes its rows with preloaded_or(); otherwise (or without a session, as with a
-    remember-me cookie) Flask-Login loads the user as on every other page. The role check runs either way. Put
+    `preload(user_id, session=key, **view_args)` runs that statement before the access check, for the user id
+    and the server-side session key the signed session names, and returns the account it read (a User, or a
+    read-only Reader) with the page's rows, or None when there is no such account. The loader's checks then
+    decide (Identity.accepts_session, Reader.session_live): the session version must match, the account be
+    active and the server-side session live and seen within the last minute. If they pass, that account is the
+    request's user and nothing else loads it, and the view takes its rows with preloaded_or(); otherwise (or
+    without a session, as with a remember-me cookie) Flask-Login loads the user as on every other page. The role check runs either way. Put
     it below the access decorator, which is what runs it. Proved equal by tests/test_courses_views.py (the
     lesson page's tests) and tests/test_access.py.
     """
@@ -84,15 +89,26 @@ class Claim:
     user_id: int
     session_version: int
     roles: tuple[str, ...]
+    # The key of the server-side session the signed session names (lms.accounts.sessions.session_key), which a
+    # statement checks with session_holds. None only in Claim.of: the request's loader checked the session already.
+    session_key: str | None = None
 
     @classmethod
     def of(cls, account: Identity) -> Claim:
-        """The claim an account already signed in and admitted makes (for statements shared with claimed ones)."""
+        """The claim an account already signed in and admitted makes (for statements shared with claimed ones):
+        its session was checked when it was loaded, so the claim names none."""
         return cls(account.id, account.session_version, (account.role,))
 
-    def params(self) -> dict[str, Any]:
-        """The values of claim_holds' parameters."""
-        return {"claim_user": self.user_id, "claim_version": self.session_version, "claim_roles": self.roles}
+    def params(self, now: Any = None) -> dict[str, Any]:
+        """The values of claim_holds' parameters, and of session_holds' when the claim names a session."""
+        values = {
+            "claim_user": self.user_id,
+            "claim_version": self.session_version,
+            "claim_roles": self.roles,
+        }
+        if self.session_key is not None:
+            values.update(sessions.fresh_params("claim", self.session_key, now))
+        return values
 
 
 def claim_holds(users: sa.Table) -> sa.ColumnElement[bool]:
@@ -107,6 +123,14 @@ def claim_holds(users: sa.Table) -> sa.ColumnElement[bool]:
         users.c.active.is_(True),
         users.c.role.in_(sa.bindparam("claim_roles", expanding=True)),
     )
+
+
+def session_holds(users: sa.Table) -> sa.ColumnElement[bool]:
+    """SQL that is true when the server-side session the claim names (Claim.session_key) is the account's, live
+    and seen within the last minute (sessions.live_and_fresh): what the loader checks, without its touch. A
+    statement for claims made from the signed session adds it to claim_holds (lms.quizzes.fast). Proved by
+    tests/test_sessions.py (a signed-out session's save stores nothing) and tests/test_quiz_autosave_claimed.py."""
+    return sessions.live_and_fresh(users.c.id, "claim")
 
 
 def tries_claimed(attempt: Claimed) -> Callable[[F], F]:
@@ -166,12 +190,12 @@ def _preload_user(preload: Preload, view_args: dict[str, Any]) -> None:
     claim = _unloaded_session_claim()
     if claim is None:
         return
-    user_id, version = claim
-    found = preload(user_id, **view_args)
+    user_id, version, key = claim
+    found = preload(user_id, session=key, **view_args)
     if found is None:
         return
     user, rows = found
-    if user.id == user_id and user.accepts_session(version):
+    if user.id == user_id and user.accepts_session(version) and getattr(user, "session_live", False):
         compat.set_request_user(user)
         g.lms_preloaded = rows
 
@@ -182,11 +206,11 @@ def _try_claimed(attempt: Claimed, admitted: tuple[str, ...], view_args: dict[st
     claim = _unloaded_session_claim()
     if claim is None:
         return None
-    user_id, version = claim
-    return attempt(Claim(user_id, version, admitted), **view_args)
+    user_id, version, key = claim
+    return attempt(Claim(user_id, version, admitted, key), **view_args)
 
 
-def _unloaded_session_claim() -> tuple[int, int] | None:
+def _unloaded_session_claim() -> tuple[int, int, str] | None:
     """The session's claim (_session_claim), when the request has not loaded its user yet and Flask-Login's
     session protection accepts the session; None otherwise, and the user is then loaded the usual way."""
     if compat.request_user_loaded():
@@ -197,12 +221,11 @@ def _unloaded_session_claim() -> tuple[int, int] | None:
     return claim
 
 
-def _session_claim() -> tuple[int, int] | None:
-    """The (user id, session version) the signed session names, as Flask-Login stored it (User.get_id)."""
-    raw = compat.session_user_id()
-    if not isinstance(raw, str):
+def _session_claim() -> tuple[int, int, str] | None:
+    """The (user id, session version, server-side session key) the signed session names, as Flask-Login stored
+    it (Identity.get_id); None for a session that names none."""
+    parsed = sessions.parse_session_id(compat.session_user_id())
+    if parsed is None:
         return None
-    user_id, _, version = raw.partition(":")
-    if not (user_id.isdigit() and version.isdigit()):
-        return None
-    return int(user_id), int(version)
+    user_id, version, token = parsed
+    return user_id, version, sessions.session_key(token)

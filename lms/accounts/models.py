@@ -40,7 +40,14 @@ class Identity(UserMixin):
     active: bool
     session_version: int
 
+    # The raw token of the server-side session this account is being signed in with (lms.accounts.sessions), set
+    # just before Flask-Login stores get_id() in the signed session and the remember-me cookie.
+    session_token: str | None = None
+
     def get_id(self) -> str:
+        """What the signed session and the remember-me cookie name: "id:session_version:session token"."""
+        if self.session_token:
+            return f"{self.id}:{self.session_version}:{self.session_token}"
         return f"{self.id}:{self.session_version}"
 
     def accepts_session(self, version: int) -> bool:
@@ -78,9 +85,13 @@ class Reader(Identity):
     role: str
     active: bool
     session_version: int
+    # Whether the statement that read it found the request's server-side session live and recently seen
+    # (lms.accounts.sessions.session_live): only then may it be the request's user without Flask-Login's loader.
+    session_live: bool = False
 
 
-READER_COLUMNS = tuple(field.name for field in fields(Reader))  # the users columns a page reads for it
+# The users columns a page reads for a Reader (the last field, session_live, is computed: READER_SELECT).
+READER_COLUMNS = tuple(field.name for field in fields(Reader) if field.name != "session_live")
 
 
 class User(Identity, db.Model):
@@ -122,3 +133,26 @@ class User(Identity, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+class UserSession(db.Model):
+    """One signed-in device: its session (and remember-me cookie) names the random token whose hash is here, and
+    stops working once the row is revoked (sign-out), idle past idle_until or older than expires_at."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of the token the cookie carries: a copy of this table signs nobody in.
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    idle_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: no idle timeout
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: no absolute timeout
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    address: Mapped[str] = mapped_column(sa.String(45), default="")
+    device: Mapped[str] = mapped_column(sa.String(100), default="")
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} of user {self.user_id}>"

@@ -15,13 +15,23 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from lms import events
-from lms.accounts import verification
+from lms.accounts import sessions, verification
 from lms.accounts.emails import link, send_account_email
-from lms.accounts.models import READER_COLUMNS, Reader, Role, User
+from lms.accounts.models import READER_COLUMNS, Reader, Role, User, UserSession
 from lms.accounts.passwords import hash_password, password_problem, verify_password
+from lms.accounts.sessions import (  # noqa: F401  (the sessions verbs, re-exported for views and tests)
+    active_sessions,
+    describe_device,
+    end_one_session,
+    end_other_sessions,
+    end_session,
+    parse_session_id,
+    session_key,
+    start_session,
+)
 from lms.audit import record_event
 from lms.clock import now_utc
-from lms.database import single_read
+from lms.database import labelled_columns, single_read
 from lms.errors import DomainError
 from lms.extensions import db
 
@@ -160,10 +170,15 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
+def change_password(
+    user: User, current_password: str, new_password: str, keep_session: str | None = None
+) -> None:
+    """Change the password; every session of the account but `keep_session` (a session key: this device's) is
+    signed out."""
     if not verify_password(user.password_hash, current_password):
         raise DomainError("Your current password is not correct.", field="current_password")
     _set_password(user, new_password, field="new_password")
+    sessions.revoke_other_sessions(user, keep_session)
     record_event(user.id, "user.password_changed", "user", user.id)
     _announce_account_change(user, user.id, "password")
     db.session.commit()
@@ -338,38 +353,82 @@ def reset_password_with_token(token: str, new_password: str) -> User:
     _set_password(user, new_password, field="password")
     if not user.email_verified:  # the link came by email: the address is the owner's
         user.email_verified_at = now_utc()
+    sessions.revoke_other_sessions(user, None)  # every device: whoever had the old password is out
     record_event(user.id, "user.password_reset", "user", user.id)
     _announce_account_change(user, user.id, "password")
     db.session.commit()
     return user
 
 
-# Built once: every signed-in request runs it (session.get builds its query anew each time).
-_USER_BY_ID = sa.select(User).where(User.id == sa.bindparam("user_id"))
+# Built once: every signed-in request runs it (session.get builds its query anew each time). The account with the
+# server-side session its signed session names (none: no such account, or a session that is not its own).
+_sessions_table = UserSession.__table__
+_USER_AND_SESSION = (
+    sa.select(
+        User,
+        _sessions_table.c.remember,
+        _sessions_table.c.last_seen_at,
+        _sessions_table.c.idle_until,
+        _sessions_table.c.expires_at,
+        _sessions_table.c.revoked_at,
+    )
+    .join(_sessions_table, _sessions_table.c.user_id == User.id)
+    .where(User.id == sa.bindparam("user_id"), _sessions_table.c.key_hash == sa.bindparam("key"))
+)
 
 
 def load_user_from_session(user_id: str) -> User | None:
-    """Flask-Login's loader: the id carries the session version, so old sessions die with a password change."""
-    try:
-        raw_id, raw_version = user_id.split(":", 1)
-        user = db.session.execute(_USER_BY_ID, {"user_id": int(raw_id)}).scalar_one_or_none()
-        version = int(raw_version)
-    except (ValueError, TypeError):
+    """Flask-Login's loader, for the signed session and the remember-me cookie alike: the id names the account,
+    its session version (old sessions die with a password change) and the server-side session, which must be
+    live (lms.accounts.sessions: not signed out, not idle, not too old). Notes the visit (sessions.touch) at most
+    once a minute."""
+    parsed = parse_session_id(user_id)
+    if parsed is None:
         return None
-    if user is None or not user.accepts_session(version):
+    uid, version, token = parsed
+    key = session_key(token)
+    row = db.session.execute(_USER_AND_SESSION, {"user_id": uid, "key": key}).first()
+    if row is None:
         return None
+    user = row[0]
+    now = now_utc()
+    if not user.accepts_session(version) or not sessions.is_live(row, now):
+        return None
+    if sessions.touch_due(row.last_seen_at, now) and not _writing_on_sqlite():
+        sessions.touch(key, row.remember, now)
+    user.session_token = token
     return user
 
 
-def read_reader_with(statement: sa.Executable, params: dict[str, Any]) -> tuple[Reader, Sequence[Any]] | None:
-    """Run a busy page's one statement, whose first columns are the account's (labelled_columns(User,
-    READER_COLUMNS)) and the rest the page's own, outside any transaction: the Reader and the rest of the row;
-    None when there is no such account."""
+def _writing_on_sqlite() -> bool:
+    """Whether this request's SQLite connection holds the database's write lock already (a view that wrote before
+    it first asked who is signed in): the touch, on a connection of its own, would then wait for it. It waits for
+    the next request instead. PostgreSQL's row locks never meet: the touch writes only the session's row."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return False
+    return bool(db.session.connection().connection.driver_connection.in_transaction)
+
+
+# A busy page's first columns: the account's (READER_COLUMNS), then whether the request's server-side session is
+# live and was seen within the last minute (sessions.live_and_fresh), as Reader takes them.
+READER_SELECT = (
+    *labelled_columns(User, READER_COLUMNS),
+    sessions.live_and_fresh(User.__table__.c.id, "reader").label("users_session_live"),
+)
+
+
+def read_reader_with(
+    statement: sa.Executable, params: dict[str, Any], session: str | None = None
+) -> tuple[Reader, Sequence[Any]] | None:
+    """Run a busy page's one statement, whose first columns are READER_SELECT and the rest the page's own, outside
+    any transaction: the Reader (session_live for the server-side session whose key is `session`) and the rest of
+    the row; None when there is no such account."""
     with single_read() as connection:
-        row = connection.execute(statement, params).first()
+        row = connection.execute(statement, {**params, **sessions.fresh_params("reader", session)}).first()
     if row is None:
         return None
-    return Reader(*row[: len(READER_COLUMNS)]), row[len(READER_COLUMNS) :]
+    width = len(READER_SELECT)
+    return Reader(*row[: width - 1], bool(row[width - 1])), row[width:]
 
 
 def set_password(actor: User | None, user: User, new_password: str) -> None:

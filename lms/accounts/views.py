@@ -6,9 +6,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
-from lms.accounts import operations, throttling
+from lms.accounts import operations, session_views, throttling
 from lms.accounts.access import acting_user, admin_required, anonymous_only, login_required, public
 from lms.accounts.forms import (
     ChangePasswordForm,
@@ -28,6 +28,7 @@ from lms.errors import DomainError
 from lms.extensions import client_address, db, limiter
 
 bp = Blueprint("accounts", __name__)
+bp.register_blueprint(session_views.bp)  # the signed-in devices (accounts.sessions.*)
 
 
 def _confirm_panel(user: Any) -> dict[str, Any] | None:
@@ -112,7 +113,7 @@ def login() -> Any:
         user = operations.authenticate(email, form.password.data)
         if user is not None:
             throttling.record_success(email, address)
-            login_user(user, remember=form.remember.data)
+            session_views.sign_in(user, remember=bool(form.remember.data))
             flash(f"Signed in as {user.full_name}.", "success")
             return _remember_device(redirect(_safe_next(form.next.data)), device, email)
         throttling.record_failure(email, address)
@@ -125,7 +126,7 @@ def login() -> Any:
 def logout() -> Any:
     form = EmptyForm()
     if form.validate_on_submit():
-        logout_user()
+        session_views.sign_out()
         flash("You are signed out.", "success")
     return redirect(url_for("pages.index"))
 
@@ -248,7 +249,7 @@ def confirm_email_change(token: str) -> Any:
 def undo_email_change(token: str) -> Any:
     def act(token: str) -> Any:
         user = operations.undo_email_change(token)
-        logout_user()  # every session was signed out with it, this one too
+        session_views.sign_out()  # every session was signed out with it, this one too
         flash(
             f"Your account uses {user.email} again, and every session is signed out. Whoever changed it knew "
             "your password: choose a new one now.",
@@ -271,12 +272,17 @@ def change_password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            operations.change_password(acting_user(), form.current_password.data, form.new_password.data)
+            operations.change_password(
+                acting_user(),
+                form.current_password.data,
+                form.new_password.data,
+                keep_session=session_views.this_session_key(),
+            )
         except DomainError as error:
             db.session.rollback()
             _show_error(form, error)
         else:
-            login_user(acting_user(), remember=False)  # re-issue this session with the new version
+            session_views.sign_in_again(acting_user())  # re-issue this session with the new version
             flash("Your password is changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/change_password.html", form=form), 200 if not form.errors else 422

@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from lms import events
-from lms.accounts.models import READER_COLUMNS, STAFF_ROLES, Identity, Reader, User
-from lms.accounts.operations import read_reader_with
+from lms.accounts.models import STAFF_ROLES, Identity, Reader, User
+from lms.accounts.operations import READER_SELECT, read_reader_with
 from lms.audit import record_event
 from lms.clock import now_utc
 from lms.courses.models import Enrollment, Lesson, LessonCompletion, Track
@@ -103,7 +103,7 @@ _completions, _lessons = LessonCompletion.__table__, Lesson.__table__
 # this is the busiest signed-in page, and loading three entities costs more than running the statement.
 _READER_AND_TRACK = (
     sa.select(
-        *labelled_columns(User, READER_COLUMNS),
+        *READER_SELECT,
         *labelled_columns(Track, _TRACK_ROW),
         *labelled_columns(Enrollment, _ENROLLMENT_ROW),
         sa.select(sa.func.aggregate_strings(sa.cast(_completions.c.lesson_id, sa.String), ","))
@@ -122,10 +122,13 @@ _TRACK_END = len(_TRACK_ROW)
 _ENROLLMENT_END = _TRACK_END + len(_ENROLLMENT_ROW)
 
 
-def read_reader_and_track(user_id: int, slug: str) -> tuple[Reader, TrackReading | None] | None:
+def read_reader_and_track(
+    user_id: int, slug: str, session: str | None = None
+) -> tuple[Reader, TrackReading | None] | None:
     """The account and its reading of the track with this slug, in one statement outside any transaction (one
-    round trip, no session): None when there is no such account, a None reading when there is no such track."""
-    found = read_reader_with(_READER_AND_TRACK, {"user_id": user_id, "slug": slug})
+    round trip, no session): None when there is no such account, a None reading when there is no such track.
+    `session`: the key of the request's server-side session, for Reader.session_live."""
+    found = read_reader_with(_READER_AND_TRACK, {"user_id": user_id, "slug": slug}, session)
     if found is None:
         return None
     reader, row = found

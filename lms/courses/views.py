@@ -105,11 +105,11 @@ def leave(slug: str) -> Any:
 
 
 def _read_lesson_reader(
-    user_id: int, slug: str, lesson_slug: str
+    user_id: int, slug: str, lesson_slug: str, session: str | None = None
 ) -> tuple[Reader, operations.TrackReading | None] | None:
     """The lesson page's one statement, run by the access check: the reader with their track, enrolment and
     completions."""
-    return operations.read_reader_and_track(user_id, slug)
+    return operations.read_reader_and_track(user_id, slug, session)
 
 
 def _reading_for(reader: Identity, slug: str) -> operations.TrackReading:

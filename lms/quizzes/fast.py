@@ -6,7 +6,8 @@ lock (FOR UPDATE of the attempt's row):
 - the attempt is the signed-in student's own (its owner) and still in progress;
 - its deadline is still the one the save was decided on (time added elsewhere sends the save the usual way);
 - the signed session's claim holds (lms.accounts.access.claim_holds: the account exists, is active, has the
-  session's version and an admitted role).
+  session's version and an admitted role; session_holds: its server-side session is live and was seen within the
+  last minute).
 What cannot change is checked before, on the attempt as read: the save was given before the deadline and arrived
 within the network grace, to a question of the attempt, with a valid answer; and sequence numbers, with the same
 check (0 <= seq < 2**31, else the same DomainError).
@@ -40,9 +41,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from lms.accounts.access import Claim, claim_holds
-from lms.accounts.models import READER_COLUMNS, Reader, User
-from lms.accounts.operations import read_reader_with
+from lms.accounts.access import Claim, claim_holds, session_holds
+from lms.accounts.models import Reader, User
+from lms.accounts.operations import READER_SELECT, read_reader_with
 from lms.clock import now_utc
 from lms.database import labelled_columns, single_read, single_write
 from lms.page_cache import forget_with_pages, page_cache_of
@@ -100,7 +101,7 @@ _ATTEMPT_ROW = (
 # version's content hash, in one statement and one round trip.
 _READER_AND_ATTEMPT = (
     sa.select(
-        *labelled_columns(User, READER_COLUMNS),
+        *READER_SELECT,
         *labelled_columns(Attempt, _ATTEMPT_ROW),
         _versions.c.content_hash,
     )
@@ -114,10 +115,12 @@ _READER_AND_ATTEMPT = (
 _LAYOUT = _ATTEMPT_ROW.index("layout")
 
 
-def read_reader_and_attempt(user_id: int, attempt_id: int) -> tuple[Reader, AttemptRow | None] | None:
+def read_reader_and_attempt(
+    user_id: int, attempt_id: int, session: str | None = None
+) -> tuple[Reader, AttemptRow | None] | None:
     """The account and its own attempt with this id (None when it has none), read outside any transaction;
     None when there is no such account. The attempt is kept for this process's next saves (known_attempt)."""
-    found = read_reader_with(_READER_AND_ATTEMPT, {"user_id": user_id, "attempt_id": attempt_id})
+    found = read_reader_with(_READER_AND_ATTEMPT, {"user_id": user_id, "attempt_id": attempt_id}, session)
     if found is None:
         return None
     reader, row = found
@@ -142,30 +145,38 @@ def known_attempt(attempt_id: int) -> AttemptRow | None:
 # account's, in progress, the same deadline), holding the attempt's row lock for the statement (FOR UPDATE), and
 # returns the new row's id with _FIRST_NOT_OLDER (among the saves committed before it began). No row back: the
 # claim does not hold or the attempt changed in between.
-_SAVE_IF_UNCHANGED = (
-    sa.insert(_saves)
-    .from_select(
-        ["attempt_id", "question_id", "seq", "value", "client_at", "server_at", "source"],
-        sa.select(
-            _attempts.c.id,
-            sa.bindparam("question_id", type_=_saves.c.question_id.type),
-            sa.bindparam("seq", type_=_saves.c.seq.type),
-            sa.bindparam("value", type_=_saves.c.value.type),
-            sa.bindparam("client_at", type_=_saves.c.client_at.type),
-            sa.bindparam("server_at", type_=_saves.c.server_at.type),
-            sa.bindparam("source", type_=_saves.c.source.type),
+def _save_if_unchanged(*session_check: sa.ColumnElement[bool]) -> sa.Insert:
+    return (
+        sa.insert(_saves)
+        .from_select(
+            ["attempt_id", "question_id", "seq", "value", "client_at", "server_at", "source"],
+            sa.select(
+                _attempts.c.id,
+                sa.bindparam("question_id", type_=_saves.c.question_id.type),
+                sa.bindparam("seq", type_=_saves.c.seq.type),
+                sa.bindparam("value", type_=_saves.c.value.type),
+                sa.bindparam("client_at", type_=_saves.c.client_at.type),
+                sa.bindparam("server_at", type_=_saves.c.server_at.type),
+                sa.bindparam("source", type_=_saves.c.source.type),
+            )
+            .select_from(_attempts.join(_users, _users.c.id == _attempts.c.user_id))
+            .where(
+                claim_holds(_users),
+                *session_check,
+                _attempts.c.id == sa.bindparam("attempt_id"),
+                _attempts.c.state == IN_PROGRESS,
+                _attempts.c.deadline == sa.bindparam("deadline", type_=_attempts.c.deadline.type),
+            )
+            .with_for_update(of=_attempts),
         )
-        .select_from(_attempts.join(_users, _users.c.id == _attempts.c.user_id))
-        .where(
-            claim_holds(_users),
-            _attempts.c.id == sa.bindparam("attempt_id"),
-            _attempts.c.state == IN_PROGRESS,
-            _attempts.c.deadline == sa.bindparam("deadline", type_=_attempts.c.deadline.type),
-        )
-        .with_for_update(of=_attempts),
+        .returning(_saves.c.id, _FIRST_NOT_OLDER)
     )
-    .returning(_saves.c.id, _FIRST_NOT_OLDER)
-)
+
+
+# For a claim made from the signed session (tries_claimed), the statement also checks its server-side session
+# (session_holds: live, and seen within the last minute); for Claim.of an account the loader accepted, it need not.
+_SAVE_IF_UNCHANGED = _save_if_unchanged()
+_SAVE_IF_UNCHANGED_IN_SESSION = _save_if_unchanged(session_holds(_users))
 
 
 def save_answer_at_once(
@@ -199,8 +210,9 @@ def save_answer_at_once(
         return None
     with single_write() as connection:
         row = _save_row(attempt.id, question_id, seq, normalized, given, now)
+        statement = _SAVE_IF_UNCHANGED if claim.session_key is None else _SAVE_IF_UNCHANGED_IN_SESSION
         stored = connection.execute(
-            _SAVE_IF_UNCHANGED, {**row, **claim.params(), "deadline": attempt.deadline}
+            statement, {**row, **claim.params(now), "deadline": attempt.deadline}
         ).first()
     if stored is None:  # decided again under the lock, with the attempt as it is now
         page_cache_of(current_app, "attempts").forget(attempt.id)

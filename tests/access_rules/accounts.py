@@ -81,3 +81,10 @@ RULES = [
         data=lambda s: {"role": "student"},
     ),
 ]
+
+RULES += [
+    Rule("accounts.sessions.index", "GET", lambda s: "/account/sessions", signed_in(200)),
+    Rule("accounts.sessions.end_others", "POST", lambda s: "/account/sessions/others/end", signed_in(REDIRECT)),
+    # Another user's session (or none): 404 for everyone signed in.
+    Rule("accounts.sessions.end_one", "POST", lambda s: "/account/sessions/999999/end", signed_in(404)),
+]
