@@ -165,6 +165,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": cookie_secure,
+        # The sign-in throttle's signed "this browser signed in here before" cookie (lms.accounts.throttling).
+        "KNOWN_DEVICE_COOKIE_NAME": f"{host_prefix}lms_known_device",
         # Server-side sessions (lms.accounts.sessions): a session ends when it signs out, after this long unused
         # (idle) or this long after sign-in (absolute); "keep me signed in" sessions have their own pair, the
         # absolute one being the remember-me cookie's lifetime. 0 turns a limit off.

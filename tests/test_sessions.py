@@ -337,10 +337,12 @@ def test_the_csrf_token_is_new_after_sign_in_and_after_sign_out(client, student)
 def test_production_names_its_cookies_with_the_host_prefix(monkeypatch, tmp_path):
     monkeypatch.setenv("LMS_ENV", "production")
     monkeypatch.setenv("LMS_SECRET_KEY", "a-production-secret")
+    monkeypatch.setenv("LMS_RATELIMIT_STORAGE_URL", "redis://127.0.0.1:6379")  # production refuses memory://
     monkeypatch.delenv("LMS_COOKIE_SECURE", raising=False)
     config = load_config(tmp_path)
     assert config["SESSION_COOKIE_NAME"] == "__Host-session"
     assert config["REMEMBER_COOKIE_NAME"] == "__Host-remember_token"
+    assert config["KNOWN_DEVICE_COOKIE_NAME"] == "__Host-lms_known_device"
     for kind in ("SESSION", "REMEMBER"):
         assert config[f"{kind}_COOKIE_SECURE"] is True
         assert config[f"{kind}_COOKIE_PATH"] == "/"
@@ -381,7 +383,8 @@ def test_a_production_app_signs_in_with_host_prefixed_cookies(monkeypatch, tmp_p
         )
         assert response.status_code == 302, response.get_data(as_text=True)
         cookies = {line.split("=", 1)[0]: line for line in response.headers.getlist("Set-Cookie")}
-        assert set(cookies) == {"__Host-session", "__Host-remember_token"}
+        # The sign-in throttle's known-device cookie is set at sign-in too, and prefixed like the others.
+        assert set(cookies) == {"__Host-session", "__Host-remember_token", "__Host-lms_known_device"}
         for line in cookies.values():
             assert "Secure" in line and "Path=/" in line and "Domain=" not in line and "HttpOnly" in line
         assert client.get("/dashboard", **https).status_code == 200
@@ -391,6 +394,7 @@ def test_a_production_app_signs_in_with_host_prefixed_cookies(monkeypatch, tmp_p
 @pytest.mark.app_config(
     SESSION_COOKIE_NAME="__Host-session",
     REMEMBER_COOKIE_NAME="__Host-remember_token",
+    KNOWN_DEVICE_COOKIE_NAME="__Host-lms_known_device",
     SESSION_COOKIE_SECURE=True,
     REMEMBER_COOKIE_SECURE=True,
 )
@@ -407,7 +411,8 @@ def test_host_prefixed_cookies_are_secure_with_path_root_and_no_domain(client, s
     )
     assert response.status_code == 302
     cookies = {line.split("=", 1)[0]: line for line in response.headers.getlist("Set-Cookie")}
-    assert set(cookies) == {"__Host-session", "__Host-remember_token"}
+    # The sign-in throttle's known-device cookie is set at sign-in too, and prefixed like the others.
+    assert set(cookies) == {"__Host-session", "__Host-remember_token", "__Host-lms_known_device"}
     for line in cookies.values():
         assert "Secure" in line and "Path=/" in line and "Domain=" not in line and "HttpOnly" in line
 

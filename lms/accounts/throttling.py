@@ -31,7 +31,7 @@ from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, R
 
 from lms.extensions import limiter
 
-DEVICE_COOKIE = "lms_known_device"
+DEVICE_COOKIE = "lms_known_device"  # its name in development; production prefixes __Host- (KNOWN_DEVICE_COOKIE_NAME)
 DEVICE_SALT = "lms.known-device"
 MAX_KNOWN_ACCOUNTS = 5  # accounts one browser remembers signing in to (a shared family computer, say)
 

@@ -87,7 +87,7 @@ def _throttled(form: LoginForm, refusal: throttling.Refusal) -> Any:
 def _remember_device(response: Any, cookie: str | None, email: str) -> Any:
     """Mark this browser as one the account signed in from: it passes the per-account ceiling later."""
     response.set_cookie(
-        throttling.DEVICE_COOKIE,
+        current_app.config["KNOWN_DEVICE_COOKIE_NAME"],
         throttling.device_cookie_after_sign_in(cookie, email),
         max_age=int(current_app.config["KNOWN_DEVICE_DAYS"]) * 86400,
         secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
@@ -106,7 +106,7 @@ def login() -> Any:
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         email, address = operations.normalize_email(form.email.data), client_address()
-        device = request.cookies.get(throttling.DEVICE_COOKIE)
+        device = request.cookies.get(current_app.config["KNOWN_DEVICE_COOKIE_NAME"])
         refusal = throttling.refusal(email, address, known_device=throttling.device_knows(device, email))
         if refusal is not None:
             return _throttled(form, refusal)
