@@ -39,6 +39,7 @@ class Identity(UserMixin):
     role: str
     active: bool
     session_version: int
+    time_zone: str | None
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -78,6 +79,7 @@ class Reader(Identity):
     role: str
     active: bool
     session_version: int
+    time_zone: str | None = None  # the times the page shows follow it (lms.timezones)
 
 
 READER_COLUMNS = tuple(field.name for field in fields(Reader))  # the users columns a page reads for it
@@ -96,6 +98,8 @@ class User(Identity, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     # Extra time for every timed quiz (1.5 = half as long again), set by staff for a documented need.
     accommodation_factor: Mapped[float] = mapped_column(sa.Float, default=1.0, server_default="1.0")
+    # The IANA zone the account's pages show times in (Europe/Berlin); None: not chosen, the browser's zone is used.
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 

@@ -20,6 +20,7 @@ from lms.clock import now_utc
 from lms.database import single_read
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.timezones import zone_or_none
 
 # Checked against when no account matches, so a missing account costs as long as a wrong password.
 _DUMMY_HASH: dict[str, str] = {}
@@ -119,6 +120,18 @@ def update_profile(user: User, full_name: str, email: str) -> None:
     record_event(user.id, "user.profile_changed", "user", user.id, **changes)
     if "email" in changes:
         _announce_account_change(user, user.id, "email")
+    db.session.commit()
+
+
+def set_time_zone(user: User, name: str | None) -> None:
+    """Show this account's times in the IANA zone `name`; empty or None: follow the browser (else UTC)."""
+    name = (name or "").strip() or None
+    if name is not None and zone_or_none(name) is None:
+        raise DomainError("Choose a time zone from the list, such as Europe/Berlin.", field="time_zone")
+    if name == user.time_zone:
+        return
+    record_event(user.id, "user.time_zone_changed", "user", user.id, time_zone=[user.time_zone, name])
+    user.time_zone = name
     db.session.commit()
 
 

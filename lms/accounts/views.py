@@ -19,6 +19,7 @@ from lms.accounts.forms import (
     RegisterForm,
     ResetPasswordForm,
     RoleForm,
+    TimeZoneForm,
 )
 from lms.accounts.models import Role, User
 from lms.errors import DomainError
@@ -106,7 +107,38 @@ def profile() -> Any:
         else:
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form), 200 if not form.errors else 422
+    page = render_template("accounts/profile.html", form=form, **_time_zone_form())
+    return page, 200 if not form.errors else 422
+
+
+def _time_zone_form(form: TimeZoneForm | None = None) -> dict[str, Any]:
+    """The profile page's time zone block (accounts/_time_zone.html), with the account's choice selected."""
+    if form is None:
+        form = TimeZoneForm(formdata=None, time_zone=acting_user().time_zone or "")
+    return {"time_zone_form": form}
+
+
+@bp.route("/account/time-zone", methods=["POST"])
+@login_required
+def set_time_zone() -> Any:
+    form = TimeZoneForm()
+    if form.validate_on_submit():
+        try:
+            operations.set_time_zone(acting_user(), form.time_zone.data)
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            zone = form.time_zone.data or None
+            flash(
+                f"Times are now shown in {zone}." if zone else "Times now follow your browser's time zone.",
+                "success",
+            )
+            return redirect(url_for("accounts.profile"))
+    page = render_template(
+        "accounts/profile.html", form=ProfileForm(formdata=None, obj=current_user), **_time_zone_form(form)
+    )
+    return page, 422
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -21,7 +21,6 @@ def register(app: Flask) -> None:
     register_content_kind(loader.content_kind())
     register_panel(Panel("assignments", "assignments/_panel.html", _panel, order=40))
     add_nav_item(NavItem("Grading", "assignments.queue", frozenset({Role.INSTRUCTOR, Role.ADMIN})))
-    app.add_template_filter(operations.format_time, "utc_time")
     app.add_template_filter(operations.describe_duration, "duration")
 
 

@@ -24,6 +24,7 @@ from lms.quizzes.deadlines import describe_duration
 from lms.quizzes.finishing import finalize_overdue
 from lms.quizzes.models import IN_PROGRESS, Attempt, Quiz, QuizOverride
 from lms.quizzes.unlocking import ModuleToDo, decide_unlock
+from lms.timezones import format_time
 
 
 class QuizLocked(DomainError):
@@ -129,7 +130,7 @@ def plan_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt
     elif not _is_enrolled(user.id, quiz.track_id):
         plan.reason = "Enrol in this quiz's track to take it."
     elif opens_at is not None and now < opens_at:
-        plan.reason = f"This quiz opens on {opens_at:%Y-%m-%d at %H:%M} UTC."
+        plan.reason = f"This quiz opens on {format_time(opens_at, 'on')}."
     elif closes_at is not None and now >= closes_at:
         plan.reason = "This quiz is closed."
     elif not (unlock := decide_unlock(user, quiz)).open:
@@ -141,14 +142,14 @@ def plan_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt
         )
     elif last_done and now < last_done + delay and closes_at is not None and last_done + delay >= closes_at:
         plan.reason = (
-            f"No further attempt is possible: the quiz closes on {closes_at:%Y-%m-%d at %H:%M} UTC, before the "
+            f"No further attempt is possible: the quiz closes on {format_time(closes_at, 'on')}, before the "
             f"{describe_duration(delay.total_seconds())} wait after your last attempt is over."
         )
     elif last_done and now < last_done + delay:
         plan.next_start_at = last_done + delay
         wait = describe_duration((plan.next_start_at - now).total_seconds())
         plan.reason = (
-            f"You can start your next attempt on {plan.next_start_at:%Y-%m-%d at %H:%M} UTC (in {wait})."
+            f"You can start your next attempt on {format_time(plan.next_start_at, 'on')} (in {wait})."
         )
     elif seconds < 1:
         plan.reason = "This quiz is closing: there is no time left for an attempt."
