@@ -224,3 +224,21 @@ def test_a_running_quizs_deadline_and_messages_are_on_the_students_clock(
     refused = client.post(f"/quizzes/attempts/{attempt_id}/submit", json={"reason": "time_up"})
     assert refused.status_code == 409
     assert refused.get_json()["message"] == "Time is not up yet: your attempt runs until 19:10:00 JST."
+
+
+def test_a_certificates_public_page_stays_in_utc_while_its_holders_list_follows_the_holder(
+    client, login, make_user, admin
+):
+    from lms.certificates import operations as certificates
+    from tests.fixtures.courses.samples import make_track
+
+    clock.freeze(datetime(2025, 3, 10, 20, 0, tzinfo=UTC))  # already 11 March in Tokyo
+    holder = make_user(full_name="Tomo Holder")
+    holder.time_zone = "Asia/Tokyo"
+    db.session.commit()
+    certificate = certificates.issue_certificate(holder, make_track(), admin, "Recognised prior learning")
+    login(client, holder)
+    public = shown(client.get(f"/verify/{certificate.display_code}"))
+    assert "10 March 2025" in public and "11 March 2025" not in public  # strangers read it: UTC
+    own = shown(client.get("/certificates"))
+    assert "11 March 2025" in own and "10 March 2025" not in own

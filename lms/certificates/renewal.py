@@ -9,6 +9,7 @@ from lms.certificates.models import Certificate, CertificateVersion, EventAction
 from lms.certificates.validity import RENEWAL_WINDOW, expiry_for, in_renewal_window
 from lms.clock import now_utc
 from lms.errors import DomainError
+from lms.timezones import format_time
 
 
 def renew_certificate(certificate: Certificate, actor: User, reason: str = "") -> CertificateVersion:
@@ -35,7 +36,9 @@ def renew_certificate(certificate: Certificate, actor: User, reason: str = "") -
             raise DomainError("Only the holder or staff can renew a certificate.")
         if not in_renewal_window(certificate, at):
             opens = certificate.current.expires_at - RENEWAL_WINDOW
-            raise DomainError(f"Renewal opens on {opens:%d %B %Y}, 60 days before the certificate expires.")
+            raise DomainError(
+                f"Renewal opens on {format_time(opens, 'date')}, 60 days before the certificate expires."
+            )
         result = eligibility.check_eligibility(certificate.user_id, track)
         if not result.eligible:
             missing = "; ".join(r.label for r in result.missing)
