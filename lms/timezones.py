@@ -56,19 +56,31 @@ def zone_or_none(name: object) -> ZoneInfo | None:
 
 def reader_zone() -> ZoneInfo:
     """The zone of the person this request answers (kept for the request); UTC outside a request."""
+    return _reader()[0]
+
+
+def reader_zone_source() -> str:
+    """Where the reader's zone came from: "account" (their choice), "browser" (the tz cookie) or "default" (UTC)."""
+    return _reader()[1]
+
+
+def _reader() -> tuple[ZoneInfo, str]:
     if not has_request_context():
-        return UTC_ZONE
-    zone = g.get("reader_zone")
-    if zone is None:
-        zone = g.reader_zone = _zone_of_request()
-    return zone
+        return UTC_ZONE, "default"
+    found = g.get("reader_zone")
+    if found is None:
+        found = g.reader_zone = _zone_of_request()
+    return found
 
 
-def _zone_of_request() -> ZoneInfo:
+def _zone_of_request() -> tuple[ZoneInfo, str]:
     from flask_login import current_user  # the signed-in account, loaded only when a time is shown
 
     chosen = zone_or_none(getattr(current_user, "time_zone", None))
-    return chosen or zone_or_none(request.cookies.get(COOKIE)) or UTC_ZONE
+    if chosen is not None:
+        return chosen, "account"
+    browser = zone_or_none(request.cookies.get(COOKIE))
+    return (browser, "browser") if browser is not None else (UTC_ZONE, "default")
 
 
 def zone_label(zone: ZoneInfo, at: datetime) -> str:
@@ -132,4 +144,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(public_time, "utc_time")
     app.add_template_global(zone_names, "time_zone_names")
     app.add_template_global(reader_zone, "reader_zone")
+    app.add_template_global(reader_zone_source, "reader_zone_source")
     app.add_template_global(zone_label, "zone_label")

@@ -195,7 +195,7 @@ def test_extra_time_given_while_the_page_is_open_keeps_the_attempt_going(quiz, s
     wait_saved(page, "goal")
     db.session.expire_all()
     assert db.session.get(Attempt, attempt_id).state == "in_progress"
-    # The browser runs in the machine's zone (UTC here), which the page names.
+    # The browser runs in UTC (tests/browser.py), which the page names.
     assert page.locator("#quiz-until").inner_text() == db.session.get(Attempt, attempt_id).deadline.strftime(
         "%H:%M:%S UTC"
     )

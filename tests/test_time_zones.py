@@ -124,6 +124,8 @@ def test_the_accounts_choice_beats_the_browsers_zone(client, login, make_user):
     chooser.time_zone = None
     db.session.commit()
     assert "shown in Asia/Tokyo now, the zone your browser gave" in shown(client.get("/account"))
+    client.delete_cookie("tz")
+    assert "shown in UTC now: your browser has not told us its zone" in shown(client.get("/account"))
 
 
 def test_the_account_page_offers_every_zone_with_the_chosen_one_selected(client, login, student):

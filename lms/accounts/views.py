@@ -113,9 +113,13 @@ def profile() -> Any:
 
 def _time_zone_form(form: TimeZoneForm | None = None) -> dict[str, Any]:
     """The profile page's time zone block (accounts/_time_zone.html), with the account's choice selected."""
-    if form is None:
-        form = TimeZoneForm(formdata=None, time_zone=acting_user().time_zone or "")
-    return {"time_zone_form": form}
+    return {"time_zone_form": form or _account_time_zone_form()}
+
+
+@bp.app_template_global("account_time_zone_form")
+def _account_time_zone_form() -> TimeZoneForm:
+    """The block's form where a view rendering the profile page did not give one (it stays self-contained)."""
+    return TimeZoneForm(formdata=None, time_zone=acting_user().time_zone or "")
 
 
 @bp.route("/account/time-zone", methods=["POST"])
