@@ -160,11 +160,6 @@
     return "Less than 30 seconds left. Your answers are saved as you go.";
   }
 
-  function localTime(ms) {
-    var d = new Date(ms);
-    return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
-  }
-
   // A deadline as the page shows it (lms/timezones.py): to the second, on the reader's clock, with the zone named
   // as the server named it (data-zone, data-zone-label on #quiz-until).
   function readerTime(ms) {
@@ -503,7 +498,7 @@
           send(current); // a newer answer was given while this one travelled
         } else if (reply.body.current !== false || sameAsStanding) {
           dropPending(questionId, entry.seq); // stored, or a retry of a save already stored
-          setState(questionId, "saved", "saved " + localTime(reply.body.saved_at_ms));
+          setState(questionId, "saved", "saved " + readerTime(reply.body.saved_at_ms));
         } else {
           showStanding(entry, answer);
         }
@@ -670,7 +665,7 @@
     lastGiven[questionId] = JSON.stringify(readValue(fieldset));
     var state = document.getElementById("state-" + questionId);
     if (state && state.dataset.savedAtMs && !pending[questionId]) {
-      setState(questionId, "saved", "saved " + localTime(Number(state.dataset.savedAtMs)));
+      setState(questionId, "saved", "saved " + readerTime(Number(state.dataset.savedAtMs)));
     }
     fieldset.addEventListener("focusin", function () { markCurrent(questionId); });
   });
