@@ -244,3 +244,24 @@ def test_a_certificates_public_page_stays_in_utc_while_its_holders_list_follows_
     assert "10 March 2025" in public and "11 March 2025" not in public  # strangers read it: UTC
     own = shown(client.get("/certificates"))
     assert "11 March 2025" in own and "10 March 2025" not in own
+
+
+def test_a_quiz_is_reopened_until_a_time_typed_on_the_instructors_clock(
+    app, client, login, student, instructor, tmp_path
+):
+    from lms.quizzes.models import QuizOverride
+
+    at(0)
+    setup_quiz(tmp_path, student)
+    instructor.time_zone = "America/New_York"
+    db.session.commit()
+    login(client, instructor)
+    assert "Reopen until (America/New_York)" in shown(client.get("/staff/quizzes/basics-quiz/attempts"))
+    response = client.post(
+        "/staff/quizzes/basics-quiz/overrides",
+        data={"student": student.email, "kind": "reopen", "until": "2030-01-08T09:00"},
+        follow_redirects=True,
+    )
+    assert "until 2030-01-08 09:00 EST." in shown(response)
+    override = db.session.execute(sa.select(QuizOverride)).scalar_one()
+    assert override.until == datetime(2030, 1, 8, 14, 0, tzinfo=UTC)
