@@ -20,7 +20,7 @@ from lms.clock import now_utc
 from lms.database import single_read
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.timezones import zone_or_none
+from lms.timezones import zone_names
 
 # Checked against when no account matches, so a missing account costs as long as a wrong password.
 _DUMMY_HASH: dict[str, str] = {}
@@ -126,7 +126,7 @@ def update_profile(user: User, full_name: str, email: str) -> None:
 def set_time_zone(user: User, name: str | None) -> None:
     """Show this account's times in the IANA zone `name`; empty or None: follow the browser (else UTC)."""
     name = (name or "").strip() or None
-    if name is not None and zone_or_none(name) is None:
+    if name is not None and name not in zone_names():  # the list the account page offers
         raise DomainError("Choose a time zone from the list, such as Europe/Berlin.", field="time_zone")
     if name == user.time_zone:
         return
