@@ -142,7 +142,6 @@ def _aware(value: datetime) -> datetime:
 def init_app(app: Flask) -> None:
     app.add_template_filter(time_element, "local_time")
     app.add_template_filter(public_time, "utc_time")
-    app.add_template_global(zone_names, "time_zone_names")
     app.add_template_global(reader_zone, "reader_zone")
     app.add_template_global(reader_zone_source, "reader_zone_source")
     app.add_template_global(zone_label, "zone_label")
