@@ -43,6 +43,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from lms.ids import install_id_converter
 
     install_id_converter(app)
+    from lms import timezones
+
+    timezones.init_app(app)
     _register_blueprints(app)
 
     from lms.events import install_session_hooks

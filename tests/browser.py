@@ -41,7 +41,10 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture
 def page(chromium: Any, live_server: Any) -> Iterator[Any]:
     """A fresh browser tab (own cookies) whose relative URLs go to the live server."""
-    context = chromium.new_context(base_url=live_server.url(), viewport={"width": 1280, "height": 900})
+    # In UTC whatever the machine's zone: pages show times in the browser's zone (lms/timezones.py).
+    context = chromium.new_context(
+        base_url=live_server.url(), viewport={"width": 1280, "height": 900}, timezone_id="UTC"
+    )
     context.set_default_timeout(10_000)
     tab = context.new_page()
     try:

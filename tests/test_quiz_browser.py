@@ -46,7 +46,7 @@ def state(page, question: str):
 
 
 def wait_saved(page, question: str) -> None:
-    expect(state(page, question)).to_have_text(re.compile(r"^saved \d\d:\d\d:\d\d$"), timeout=10_000)
+    expect(state(page, question)).to_have_text(re.compile(r"^saved \d\d:\d\d:\d\d UTC$"), timeout=10_000)
 
 
 def remaining_seconds(page) -> int:
@@ -103,7 +103,7 @@ def test_a_reload_keeps_the_answers_and_the_remaining_time(quiz, student, page):
     assert after > 500
     assert page.get_by_label("The most popular platform").is_checked()
     assert page.get_by_label("Your answer to question 4").input_value() == "ROI"
-    assert re.fullmatch(r"saved \d\d:\d\d:\d\d", state(page, "goal").inner_text())
+    assert re.fullmatch(r"saved \d\d:\d\d:\d\d UTC", state(page, "goal").inner_text())
 
     page.get_by_role("button", name="Submit your answers").click()
     # Two questions are unanswered: the summary asks first.
@@ -195,8 +195,9 @@ def test_extra_time_given_while_the_page_is_open_keeps_the_attempt_going(quiz, s
     wait_saved(page, "goal")
     db.session.expire_all()
     assert db.session.get(Attempt, attempt_id).state == "in_progress"
+    # The browser runs in UTC (tests/browser.py), which the page names.
     assert page.locator("#quiz-until").inner_text() == db.session.get(Attempt, attempt_id).deadline.strftime(
-        "%H:%M:%S"
+        "%H:%M:%S UTC"
     )
 
 

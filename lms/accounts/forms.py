@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -9,6 +11,7 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from lms.accounts.models import Role
 from lms.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from lms.timezones import zone_names
 
 EMAIL_MESSAGE = "Enter an email address like name@example.org."
 
@@ -89,6 +92,22 @@ class EmailChangeForm(FlaskForm):
         description="We ask for it so that nobody who finds you signed in can take over your account.",
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class TimeZoneForm(FlaskForm):
+    """The zone the account's pages show times in; the empty choice follows the browser."""
+
+    time_zone = SelectField(
+        "Time zone", validate_choice=False, description="Times are shown in this zone, named."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        browser = SelectChoice("", "Use my browser's time zone")
+        self.time_zone.choices = [
+            browser,
+            *(SelectChoice(name, name.replace("_", " ")) for name in zone_names()),
+        ]
 
 
 class ChangePasswordForm(FlaskForm):

@@ -39,6 +39,7 @@ class Identity(UserMixin):
     role: str
     active: bool
     session_version: int
+    time_zone: str | None
 
     # The raw token of the server-side session this account is being signed in with (lms.accounts.sessions), set
     # just before Flask-Login stores get_id() in the signed session and the remember-me cookie.
@@ -85,6 +86,7 @@ class Reader(Identity):
     role: str
     active: bool
     session_version: int
+    time_zone: str | None = None  # the times the page shows follow it (lms.timezones)
     # Whether the statement that read it found the request's server-side session live and recently seen
     # (lms.accounts.sessions.session_live): only then may it be the request's user without Flask-Login's loader.
     session_live: bool = False
@@ -115,6 +117,8 @@ class User(Identity, db.Model):
     email_change_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # When an undo link last put the old address back: undo links made before it no longer work.
     email_restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The IANA zone the account's pages show times in (Europe/Berlin); None: not chosen, the browser's zone is used.
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 

@@ -34,6 +34,7 @@ from lms.clock import now_utc
 from lms.database import labelled_columns, single_read
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.timezones import zone_names
 
 # Checked against when no account matches, so a missing account costs as long as a wrong password.
 _DUMMY_HASH: dict[str, str] = {}
@@ -293,6 +294,18 @@ def send_password_reset(email: str) -> None:
         minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
         reset_link=link("accounts.reset_password", token=make_password_reset_token(user)),
     )
+
+
+def set_time_zone(user: User, name: str | None) -> None:
+    """Show this account's times in the IANA zone `name`; empty or None: follow the browser (else UTC)."""
+    name = (name or "").strip() or None
+    if name is not None and name not in zone_names():  # the list the account page offers
+        raise DomainError("Choose a time zone from the list, such as Europe/Berlin.", field="time_zone")
+    if name == user.time_zone:
+        return
+    record_event(user.id, "user.time_zone_changed", "user", user.id, time_zone=[user.time_zone, name])
+    user.time_zone = name
+    db.session.commit()
 
 
 def set_role(actor: User | None, user: User, role: Role) -> None:

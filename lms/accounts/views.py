@@ -20,6 +20,7 @@ from lms.accounts.forms import (
     RegisterForm,
     ResetPasswordForm,
     RoleForm,
+    TimeZoneForm,
 )
 from lms.accounts.models import Role, User
 from lms.accounts.redirects import safe_next
@@ -131,9 +132,14 @@ def logout() -> Any:
     return redirect(url_for("pages.index"))
 
 
-def _account_page(profile_form: ProfileForm, email_form: EmailChangeForm) -> Any:
-    status = 200 if not (profile_form.errors or email_form.errors) else 422
-    return render_template("accounts/profile.html", form=profile_form, email_form=email_form), status
+def _account_page(
+    profile_form: ProfileForm, email_form: EmailChangeForm, time_zone_form: TimeZoneForm | None = None
+) -> Any:
+    errors = profile_form.errors or email_form.errors or (time_zone_form is not None and time_zone_form.errors)
+    page = render_template(
+        "accounts/profile.html", form=profile_form, email_form=email_form, **_time_zone_form(time_zone_form)
+    )
+    return page, 200 if not errors else 422
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -170,6 +176,37 @@ def change_email() -> Any:
             )
             return redirect(url_for("accounts.profile"))
     return _account_page(ProfileForm(obj=current_user, formdata=None), form)
+
+
+def _time_zone_form(form: TimeZoneForm | None = None) -> dict[str, Any]:
+    """The profile page's time zone block (accounts/_time_zone.html), with the account's choice selected."""
+    return {"time_zone_form": form or _account_time_zone_form()}
+
+
+@bp.app_template_global("account_time_zone_form")
+def _account_time_zone_form() -> TimeZoneForm:
+    """The block's form where a view rendering the profile page did not give one (it stays self-contained)."""
+    return TimeZoneForm(formdata=None, time_zone=acting_user().time_zone or "")
+
+
+@bp.route("/account/time-zone", methods=["POST"])
+@login_required
+def set_time_zone() -> Any:
+    form = TimeZoneForm()
+    if form.validate_on_submit():
+        try:
+            operations.set_time_zone(acting_user(), form.time_zone.data)
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            zone = form.time_zone.data or None
+            flash(
+                f"Times are now shown in {zone}." if zone else "Times now follow your browser's time zone.",
+                "success",
+            )
+            return redirect(url_for("accounts.profile"))
+    return _account_page(ProfileForm(formdata=None, obj=current_user), EmailChangeForm(formdata=None), form)
 
 
 def _resend_key() -> str:

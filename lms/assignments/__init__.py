@@ -37,7 +37,6 @@ def register(app: Flask) -> None:
     )  # after the assignments: exemplars are checked against them
     register_panel(Panel("assignments", "assignments/_panel.html", _panel, order=40))
     add_nav_item(NavItem("Grading", "assignments.queue", frozenset({Role.INSTRUCTOR, Role.ADMIN})))
-    app.add_template_filter(operations.format_time, "utc_time")
     app.add_template_filter(operations.describe_duration, "duration")
     for command in (cli.check_storage_command, cli.prune_drafts_command, cli.sweep_uploads_command):
         lms_cli.add_command(command)

@@ -16,6 +16,7 @@ from lms.audit import record_event
 from lms.courses.models import Cohort, Enrollment
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.timezones import format_time
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,6 @@ def describe_duration(seconds: int | float) -> str:
     parts = [(days, "day"), (hours, "hour")] if days else [(hours, "hour"), (minutes, "minute")]
     words = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n]
     return " ".join(words) or "1 minute"
-
-
-def format_time(value: datetime | None) -> str:
-    """'03 Mar 2025, 09:00 UTC' (empty for no time)."""
-    return value.strftime("%d %b %Y, %H:%M UTC") if value is not None else ""
 
 
 def active_enrollment(user_id: int, track_id: int) -> Enrollment | None:

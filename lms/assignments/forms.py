@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from lms.assignments.models import Assignment
+from lms.timezones import from_wall_time, reader_zone
 
 
 class UploadForm(FlaskForm):
@@ -102,7 +103,7 @@ class RegradeAnswerForm(FlaskForm):
 class ExtensionForm(FlaskForm):
     student = SelectField("Student", coerce=int, validators=[InputRequired("Choose a student.")])
     due_at = DateTimeLocalField(
-        "New due date and time (UTC)",
+        "New due date and time",
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[InputRequired("Enter the new due date and time.")],
         description="The cut-off moves with it.",
@@ -111,9 +112,13 @@ class ExtensionForm(FlaskForm):
         "Reason", validators=[InputRequired("Say why the extension is granted."), Length(max=2000)]
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.due_at.label.text = f"New due date and time ({reader_zone().key})"
+
     def due_at_utc(self) -> datetime | None:
-        value = self.due_at.data
-        return value.replace(tzinfo=UTC) if value is not None else None
+        """The typed time, on the clock of the staff member's own zone, as UTC."""
+        return from_wall_time(self.due_at.data)
 
 
 class WaiverForm(FlaskForm):

@@ -8,7 +8,6 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from lms.accounts.models import User
-from lms.assignments.deadlines import format_time
 from lms.assignments.grading import record_grade_change
 from lms.assignments.lookups import lock_regrade_request, lock_submission, require_found
 from lms.assignments.models import (
@@ -25,6 +24,7 @@ from lms.audit import record_event
 from lms.errors import DomainError
 from lms.events import RegradeAnswered, RegradeRequested, emit
 from lms.extensions import db
+from lms.timezones import UTC_ZONE, format_time
 
 
 def request_regrade(user: User, submission: Submission, reason: str, now: datetime) -> RegradeRequest:
@@ -103,7 +103,11 @@ def answer_regrade(
         if pending:
             raise DomainError("The student has handed in a newer version since; grade that one instead.")
         grade = submission.grade
-        old = {**grade.snapshot(), "state": submission.state, "released_at": format_time(grade.released_at)}
+        old = {
+            **grade.snapshot(),
+            "state": submission.state,
+            "released_at": format_time(grade.released_at, zone=UTC_ZONE),
+        }
         grade.released_at = None
         submission.state = SubmissionState.IN_GRADING.value
         record_grade_change(

@@ -11,12 +11,13 @@ import sqlalchemy as sa
 
 from lms.accounts.models import User
 from lms.assignments import filetypes, quota, storage
-from lms.assignments.deadlines import Deadlines, format_time, student_deadlines
+from lms.assignments.deadlines import Deadlines, student_deadlines
 from lms.assignments.lookups import lock_submissions_of, submissions_of
 from lms.assignments.models import PENDING, Assignment, Submission, SubmissionState
 from lms.audit import record_event
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.timezones import format_time
 
 
 def _require_enrollment(user: User, assignment: Assignment) -> Deadlines:

@@ -22,6 +22,7 @@ from lms.courses.models import Track
 from lms.extensions import db
 from lms.quizzes import operations as quiz_operations
 from lms.quizzes.models import Quiz
+from lms.timezones import format_time
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class FreshEvidence:
         """What is required, for the renewal page and a refusal."""
         if self.exam is None:
             return ""
-        opens = f"{self.window_opens:%d %B %Y}" if self.window_opens else "the renewal window"
+        opens = f"{format_time(self.window_opens, 'date')}" if self.window_opens else "the renewal window"
         return (
             f"Pass the recertification exam “{self.exam.title}” on or after {opens}, when the renewal window "
             "opens; passes before then (of the final exam, or of this exam for an earlier renewal) do not count."
@@ -101,7 +102,7 @@ def decide_recertification_exam(user: User, quiz: Quiz, track: Track) -> quiz_op
     if not in_renewal_window(certificate, now_utc()):
         return quiz_operations.Unlock(
             False,
-            f"The recertification exam opens on {opens:%d %B %Y}, when your certificate's renewal window opens "
+            f"The recertification exam opens on {format_time(opens, 'date')}, when your certificate's renewal window opens "
             f"({RENEWAL_WINDOW.days} days before it expires).",
             link=link,
         )

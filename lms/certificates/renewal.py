@@ -10,6 +10,7 @@ from lms.certificates.recertification import fresh_evidence
 from lms.certificates.validity import RENEWAL_WINDOW, expiry_for, in_renewal_window
 from lms.clock import now_utc
 from lms.errors import DomainError
+from lms.timezones import format_time
 
 
 def renew_certificate(certificate: Certificate, actor: User, reason: str = "") -> CertificateVersion:
@@ -38,7 +39,9 @@ def renew_certificate(certificate: Certificate, actor: User, reason: str = "") -
             raise DomainError("Only the holder or staff can renew a certificate.")
         if not in_renewal_window(certificate, at):
             opens = certificate.current.expires_at - RENEWAL_WINDOW
-            raise DomainError(f"Renewal opens on {opens:%d %B %Y}, 60 days before the certificate expires.")
+            raise DomainError(
+                f"Renewal opens on {format_time(opens, 'date')}, 60 days before the certificate expires."
+            )
         evidence = fresh_evidence(certificate)
         if not evidence.met:
             raise DomainError(f"To renew, first show fresh evidence. {evidence.in_words}")

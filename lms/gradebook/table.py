@@ -20,6 +20,7 @@ from lms.extensions import db
 from lms.gradebook import operations, queries
 from lms.quizzes.models import Attempt, Quiz
 from lms.quizzes.operations import QuizStatus, counting_attempt, is_overdue
+from lms.timezones import format_time
 
 PAGE_SIZE = 50
 
@@ -232,7 +233,8 @@ def build_gradebook(track: Track, filters: Filters, now: datetime, page: int | N
 
 
 def _date(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d") if value is not None else ""
+    """The day on the reader's clock, as the gradebook page shows it."""
+    return format_time(value, "day")
 
 
 def csv_header(book: Gradebook) -> list[str]:

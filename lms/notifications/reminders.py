@@ -15,6 +15,7 @@ from flask import current_app
 from lms.clock import now_utc
 from lms.extensions import db
 from lms.notifications.sending import notify, notify_staff, path_for
+from lms.timezones import format_for
 
 
 def _soonest_window(due: datetime, now: datetime, days: tuple[int, ...]) -> int | None:
@@ -33,7 +34,7 @@ def handbook_due_reminders(now: datetime | None = None) -> int:
     """Remind each enrolled student whose handbook falls due within a window (3 days, 1 day by default) and who
     has not handed it in; returns how many notices were made."""
     from lms.assignments.models import HANDED_IN, Assignment, Submission
-    from lms.assignments.operations import format_time, student_deadlines
+    from lms.assignments.operations import student_deadlines
     from lms.courses.models import Enrollment
 
     now = now or now_utc()
@@ -65,7 +66,7 @@ def handbook_due_reminders(now: datetime | None = None) -> int:
                 user_id,
                 "handbook_due",
                 f"{assignment.title} is due {_in_words(window)}",
-                f"Your handbook \u201c{assignment.title}\u201d is due {format_time(dates.due_at)}, and you have not "
+                f"Your handbook \u201c{assignment.title}\u201d is due {format_for(_zone_of(user_id), dates.due_at)}, and you have not "
                 "handed it in yet.",
                 link=path_for("assignments.assignment", track_slug=assignment.track.slug, slug=assignment.slug),
                 dedupe_key=f"handbook_due:{assignment.id}:{user_id}:{window}:{dates.due_at:%Y%m%dT%H%M}",
@@ -107,7 +108,7 @@ def certificate_expiry_notices(now: datetime | None = None) -> int:
             "certificate_expiring",
             f"Your certificate for {version.track_title} expires {_in_words(window)}",
             f"Your certificate {certificate.display_code} (\u201c{version.track_title}\u201d) expires on "
-            f"{version.expires_at:%d %B %Y}.\n\nTo renew it, open the certificate's page and choose Renew: the "
+            f"{format_for(_zone_of(certificate.user_id), version.expires_at, 'date')}.\n\nTo renew it, open the certificate's page and choose Renew: the "
             "code stays the same and a new validity period starts.",
             link=path_for("certificates.holder", code=certificate.display_code),
             dedupe_key=f"certificate_expiring:{certificate.id}:{version.number}:{window}",
@@ -140,3 +141,11 @@ def staff_submission_digest(now: datetime | None = None) -> int:
         link=path_for("assignments.queue") if "assignments.queue" in current_app.view_functions else "",
         dedupe_key=f"submissions_digest:{now:%Y%m%d}",
     )
+
+
+def _zone_of(user_id: int) -> str | None:
+    """The time zone the person chose for their account (None: UTC in emails)."""
+    from lms.accounts.models import User
+
+    user = db.session.get(User, user_id)
+    return user.time_zone if user is not None else None

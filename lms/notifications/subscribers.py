@@ -14,6 +14,7 @@ from lms import events
 from lms.accounts.models import User
 from lms.extensions import db
 from lms.notifications.sending import notify, notify_staff, path_for
+from lms.timezones import format_for
 
 ACCOUNT_CHANGES = {
     "password": "Your password was changed",
@@ -119,7 +120,9 @@ def on_certificate_issued(event: events.CertificateIssued) -> None:
     if certificate is None:
         return
     version = certificate.current
-    expiry = f" It is valid until {version.expires_at:%d %B %Y}." if version.expires_at else ""
+    holder = db.session.get(User, event.user_id)
+    zone = holder.time_zone if holder is not None else None
+    expiry = f" It is valid until {format_for(zone, version.expires_at, 'date')}." if version.expires_at else ""
     notify(
         event.user_id,
         "certificate_issued",
@@ -213,7 +216,7 @@ def on_account_changed(event: events.AccountChanged) -> None:
         event.user_id,
         "security",
         subject,
-        f"{subject}{by_whom} on {event.at:%d %B %Y at %H:%M} UTC.\n\nIf this was you, there is nothing to do. If it "
+        f"{subject}{by_whom} on {format_for(user.time_zone, event.at, 'on')}.\n\nIf this was you, there is nothing to do. If it "
         "was not, reset your password at once and tell us.",
         link=path_for("accounts.profile") if "accounts.profile" in current_app.view_functions else "",
     )

@@ -24,6 +24,7 @@ from lms.quizzes import operations
 from lms.quizzes.forms import ActionForm
 from lms.quizzes.models import IN_PROGRESS, Attempt
 from lms.quizzes.views import bp, clock_of, json_error, ms, read_own, status_for, times
+from lms.timezones import format_time
 
 
 def _parse_client_time(raw: Any) -> datetime | None:
@@ -220,7 +221,7 @@ def submit(attempt_id: int) -> Any:
         return jsonify(ok=True, state=attempt.state, result_url=result_url, percent=attempt.percent)
     if form_answers is not None and operations.answers_were_closed(attempt):
         flash(
-            f"Time was up at {attempt.deadline:%H:%M:%S} UTC: your attempt is submitted with the answers saved "
+            f"Time was up at {format_time(attempt.deadline, 'time')}: your attempt is submitted with the answers saved "
             "before the deadline. Answers can no longer change, so the ones in the form you sent were not saved.",
             "info",
         )
@@ -232,7 +233,7 @@ def submit(attempt_id: int) -> Any:
 def _already_submitted_message(attempt: Attempt) -> str:
     if attempt.submitted_by == "server":
         return (
-            f"Time was up at {attempt.deadline:%H:%M:%S} UTC, so your attempt was submitted automatically with the "
+            f"Time was up at {format_time(attempt.deadline, 'time')}, so your attempt was submitted automatically with the "
             "answers saved before the deadline. The answers in the form you sent were not accepted."
         )
     return "This attempt was already submitted; here is its result."

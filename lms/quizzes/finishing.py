@@ -38,6 +38,7 @@ from lms.quizzes.attempts import (
 from lms.quizzes.deadlines import is_overdue, network_grace, save_cutoff
 from lms.quizzes.models import IN_PROGRESS, SUBMITTED, AnswerSave, Attempt
 from lms.quizzes.scoring import AnswerInvalid, AttemptScore, normalize_answer, score_attempt
+from lms.timezones import format_time
 
 # Who finished an attempt because its time ran out: recorded as finished at its deadline.
 TIME_RAN_OUT = frozenset({"server", "timer"})
@@ -71,7 +72,9 @@ def submit_attempt(
         raise TimeUp(_submitted_by_server(attempt))
     if by == "timer" and now < attempt.deadline:
         db.session.rollback()
-        raise TimeNotUp(f"Time is not up yet: your attempt runs until {attempt.deadline:%H:%M:%S} UTC.")
+        raise TimeNotUp(
+            f"Time is not up yet: your attempt runs until {format_time(attempt.deadline, 'time')}."
+        )
     if form_answers is not None and now <= save_cutoff(attempt):
         _record_form_answers(attempt, questions, form_answers, now)
         if not confirmed:
@@ -90,7 +93,7 @@ def submit_attempt(
 
 def _submitted_by_server(attempt: Attempt) -> str:
     return (
-        f"Time was up at {attempt.deadline:%H:%M:%S} UTC, so your attempt was submitted automatically "
+        f"Time was up at {format_time(attempt.deadline, 'time')}, so your attempt was submitted automatically "
         "with the answers saved before the deadline."
     )
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from lms.timezones import from_wall_time, reader_zone
 
 
 class ActionForm(FlaskForm):
@@ -50,9 +55,17 @@ class OverrideForm(FlaskForm):
         ],
     )
     until = DateTimeLocalField(
-        "Reopen until (UTC)",
+        "Reopen until",
         format="%Y-%m-%dT%H:%M",
         validators=[Optional()],
         description="Only for reopening.",
     )
     note = StringField("Reason (kept with the record)", validators=[Optional(), Length(max=500)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.until.label.text = f"Reopen until ({reader_zone().key})"
+
+    def until_utc(self) -> datetime | None:
+        """The typed time, on the clock of the staff member's own zone, as UTC."""
+        return from_wall_time(self.until.data)

@@ -25,6 +25,7 @@ from lms.quizzes.deadlines import Timed, is_overdue, save_cutoff, submit_cutoff
 from lms.quizzes.finishing import _finalize
 from lms.quizzes.models import IN_PROGRESS, AnswerSave, Attempt
 from lms.quizzes.scoring import AnswerInvalid, normalize_answer
+from lms.timezones import format_time
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def _check_seq(seq: Any) -> None:
 
 def _time_up_message(attempt: Attempt) -> str:
     return (
-        f"Time was up at {attempt.deadline:%H:%M:%S} UTC: this answer was not saved. "
+        f"Time was up at {format_time(attempt.deadline, 'time')}: this answer was not saved. "
         "Everything saved before the deadline is kept and scored."
     )
 

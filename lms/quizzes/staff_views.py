@@ -3,7 +3,6 @@ extra time and overrides for one student, and accommodations."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from lms.quizzes.analysis import histogram_svg
 from lms.quizzes.forms import AccommodationForm, ExtraTimeForm, OverrideForm
 from lms.quizzes.models import IN_PROGRESS, SUBMITTED, AnswerSave, Attempt, Quiz, QuizOverride
 from lms.quizzes.views import bp, quiz_or_404, review_items
+from lms.timezones import format_time
 
 
 @bp.route("/staff/quizzes")
@@ -123,10 +123,10 @@ def staff_override(slug: str) -> Any:
         if form.kind.data == "reopen":
             if form.until.data is None:
                 raise DomainError("Choose the date and time to reopen the quiz until.", field="until")
-            until = form.until.data.replace(tzinfo=UTC)
+            until = form.until_utc()
             operations.reopen_quiz_for(acting_user(), quiz, student, until, form.note.data or "")
             flash(
-                f"{quiz.title} is reopened for {student.full_name} until {until:%Y-%m-%d %H:%M} UTC.",
+                f"{quiz.title} is reopened for {student.full_name} until {format_time(until, 'stamp')}.",
                 "success",
             )
         else:

@@ -25,6 +25,7 @@ from lms.quizzes.deadlines import describe_duration
 from lms.quizzes.finishing import finalize_overdue
 from lms.quizzes.models import IN_PROGRESS, Attempt, Quiz, QuizOverride
 from lms.quizzes.unlocking import ModuleToDo, decide_unlock
+from lms.timezones import format_time
 
 
 class QuizLocked(DomainError):
@@ -144,7 +145,7 @@ def plan_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt
     elif not _is_enrolled(user.id, quiz.track_id):
         plan.reason = "Enrol in this quiz's track to take it."
     elif opens_at is not None and now < opens_at:
-        plan.reason = f"This quiz opens on {opens_at:%Y-%m-%d at %H:%M} UTC."
+        plan.reason = f"This quiz opens on {format_time(opens_at, 'on')}."
     elif closes_at is not None and now >= closes_at:
         plan.reason = "This quiz is closed."
     elif not (unlock := decide_unlock(user, quiz)).open:
@@ -152,18 +153,18 @@ def plan_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt
         plan.track_slug, plan.quizzes_to_pass = unlock.track_slug, unlock.quizzes_to_pass
         plan.link = unlock.link
     elif allowed_total and _count_attempts(plan, unlock.attempts_since) >= allowed_total:
-        since = f" since {unlock.attempts_since:%d %B %Y}" if unlock.attempts_since is not None else ""
+        since = f" since {format_time(unlock.attempts_since, 'date')}" if unlock.attempts_since is not None else ""
         plan.reason = f"You have used all {allowed_total} attempt{'s' if allowed_total != 1 else ''} at this quiz{since}."
     elif last_done and now < last_done + delay and closes_at is not None and last_done + delay >= closes_at:
         plan.reason = (
-            f"No further attempt is possible: the quiz closes on {closes_at:%Y-%m-%d at %H:%M} UTC, before the "
+            f"No further attempt is possible: the quiz closes on {format_time(closes_at, 'on')}, before the "
             f"{describe_duration(delay.total_seconds())} wait after your last attempt is over."
         )
     elif last_done and now < last_done + delay:
         plan.next_start_at = last_done + delay
         wait = describe_duration((plan.next_start_at - now).total_seconds())
         plan.reason = (
-            f"You can start your next attempt on {plan.next_start_at:%Y-%m-%d at %H:%M} UTC (in {wait})."
+            f"You can start your next attempt on {format_time(plan.next_start_at, 'on')} (in {wait})."
         )
     elif seconds < 1:
         plan.reason = "This quiz is closing: there is no time left for an attempt."

@@ -26,6 +26,13 @@ RULES = [
     Rule("accounts.logout", "POST", lambda s: "/logout", signed_in(REDIRECT)),
     Rule("accounts.profile", "GET", lambda s: "/account", signed_in(200)),
     Rule("accounts.profile", "POST", lambda s: "/account", signed_in(422), data=lambda s: {"email": "bad"}),
+    Rule(
+        "accounts.set_time_zone",
+        "POST",
+        lambda s: "/account/time-zone",
+        signed_in(422),
+        data=lambda s: {"time_zone": "Mars/Olympus_Mons"},
+    ),
     Rule("accounts.change_password", "GET", lambda s: "/account/password", signed_in(200)),
     Rule(
         "accounts.change_password",

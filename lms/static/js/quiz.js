@@ -97,14 +97,14 @@
     var later = newDeadline > deadline;
     deadline = newDeadline;
     cutoff = newCutoff;
-    if (untilEl) { untilEl.textContent = utcTime(deadline); }
+    if (untilEl) { untilEl.textContent = readerTime(deadline); }
     shownWarning = null;
     lastAnnouncedMinute = null;
     if (later && deadline > serverNow() && timeIsUp && !submitting) {
       unlock();
     }
     if (later) {
-      announce("You have more time: your attempt now runs until " + utcTime(deadline) + " UTC.");
+      announce("You have more time: your attempt now runs until " + readerTime(deadline) + ".");
     }
     tick();
     syncClock(); // at once: confirm the new deadline, and follow it more closely near the end
@@ -160,14 +160,22 @@
     return "Less than 30 seconds left. Your answers are saved as you go.";
   }
 
-  function localTime(ms) {
-    var d = new Date(ms);
-    return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
-  }
-
-  function utcTime(ms) {
-    var d = new Date(ms);
-    return pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds());
+  // A deadline as the page shows it (lms/timezones.py): to the second, on the reader's clock, with the zone named
+  // as the server named it (data-zone, data-zone-label on #quiz-until).
+  function readerTime(ms) {
+    var zone = (untilEl && untilEl.getAttribute("data-zone")) || "UTC";
+    var label = (untilEl && untilEl.getAttribute("data-zone-label")) || "UTC";
+    var text;
+    try {
+      text = new Intl.DateTimeFormat("en-GB", {
+        timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
+      }).format(new Date(ms));
+    } catch (error) {
+      var d = new Date(ms);
+      text = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds());
+      label = "UTC";
+    }
+    return text + " " + label;
   }
 
   function announce(text) {
@@ -490,7 +498,7 @@
           send(current); // a newer answer was given while this one travelled
         } else if (reply.body.current !== false || sameAsStanding) {
           dropPending(questionId, entry.seq); // stored, or a retry of a save already stored
-          setState(questionId, "saved", "saved " + localTime(reply.body.saved_at_ms));
+          setState(questionId, "saved", "saved " + readerTime(reply.body.saved_at_ms));
         } else {
           showStanding(entry, answer);
         }
@@ -608,7 +616,7 @@
     if (button) { button.disabled = false; }
     learnClock(body, sentAt, Date.now(), true);
     unlock();
-    announce("Time is not up yet: your attempt runs until " + utcTime(deadline) + " UTC.");
+    announce("Time is not up yet: your attempt runs until " + readerTime(deadline) + ".");
     tick();
     syncClock();
   }
@@ -657,7 +665,7 @@
     lastGiven[questionId] = JSON.stringify(readValue(fieldset));
     var state = document.getElementById("state-" + questionId);
     if (state && state.dataset.savedAtMs && !pending[questionId]) {
-      setState(questionId, "saved", "saved " + localTime(Number(state.dataset.savedAtMs)));
+      setState(questionId, "saved", "saved " + readerTime(Number(state.dataset.savedAtMs)));
     }
     fieldset.addEventListener("focusin", function () { markCurrent(questionId); });
   });
