@@ -63,12 +63,16 @@ def notify(
     link: str = "",
     links: Sequence[tuple[str, str]] = (),
     dedupe_key: str | None = None,
+    email: bool = True,
 ) -> Notification | None:
     """Keep a notice for the person (unless they turned the kind off) and enqueue its email (when they chose
-    email), in the caller's transaction. With `dedupe_key`, a notice of that key is made once only."""
+    email), in the caller's transaction. With `dedupe_key`, a notice of that key is made once only. `email`
+    False: the in-app notice only (an email about the same thing has been written already)."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     channel = channel_for(user_id, kind)
+    if not email and channel == EMAIL:
+        channel = IN_APP
     if channel == OFF:
         return None
     if (
