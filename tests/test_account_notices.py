@@ -62,6 +62,8 @@ def test_the_registration_confirmation_arrives_by_smtp_with_a_link_that_works(cl
     assert "Security notices are always sent" not in text  # an account email, not a notice of the list
     user = db.session.execute(sa.select(User)).scalar_one()
     assert notifications.notifications_of(user.id) == []  # kept out of the in-app list
+    kept = db.session.execute(sa.select(Notification)).scalar_one()
+    assert kept.emailed_at is not None and kept.body == ""  # the link is not kept once it left
     assert client.post(path).status_code == 302
     db.session.refresh(user)
     assert user.email_verified

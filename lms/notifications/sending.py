@@ -232,6 +232,8 @@ def send_notification_email(payload: dict[str, Any]) -> None:
     send_message(message)
     notice.emailed_at = now_utc()
     notice.email_message_id = message["Message-ID"]
+    if not notice.listed:
+        notice.body = ""  # an account email's links (reset, confirm, undo) are kept no longer than needed
     db.session.commit()  # the ledger, at once: a crash after this never sends the email again
 
 
