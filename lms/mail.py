@@ -1,4 +1,5 @@
-"""Sending email: through SMTP when LMS_SMTP_HOST is set, otherwise written to the log (development)."""
+"""Sending email: through SMTP when LMS_SMTP_HOST is set, otherwise written to the log (development). Only the
+notifications' email job calls it (every email, account emails included, is a notice sent by the job queue)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,6 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
-
-
-def send_email(to: str, subject: str, body: str) -> None:
-    message = EmailMessage()
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(body)
-    send_message(message)
 
 
 def send_message(message: EmailMessage) -> None:

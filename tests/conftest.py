@@ -6,7 +6,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -296,16 +296,49 @@ def samples(make_user: Callable[..., User], request: pytest.FixtureRequest) -> S
     return prepare_samples(users, owner=getattr(rule, "owner", None))
 
 
+class SentMail(Sequence[SimpleNamespace]):
+    """The emails that really left, as the SMTP server of tests/smtp.py received them, in order: each read runs the
+    job queue first (`jobs.run_pending()`, as a worker would), then gives each message's envelope recipient
+    (`to`), `subject`, plain-text `body`, `html` part and the parsed `message`."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+
+    def _sent(self) -> list[SimpleNamespace]:
+        from lms import jobs
+        from tests.smtp import html_part, text_part
+
+        jobs.run_pending()
+        inbox = self.server.inbox
+        return [
+            SimpleNamespace(
+                to=rcpts[0], subject=m["Subject"], body=text_part(m), html=html_part(m), message=m
+            )
+            for m, rcpts in zip(list(inbox.messages), list(inbox.recipients), strict=True)
+        ]
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._sent()[index]
+
+    def __len__(self) -> int:
+        return len(self._sent())
+
+    def __iter__(self) -> Iterator[SimpleNamespace]:
+        return iter(self._sent())
+
+    def __eq__(self, other: object) -> bool:
+        return self._sent() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @pytest.fixture
-def account_mail(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[SimpleNamespace]:
-    """The account emails sent during the test (to, subject, body), in order, instead of being logged."""
-    sent: list[SimpleNamespace] = []
-
-    def record(to: str, subject: str, body: str) -> None:
-        sent.append(SimpleNamespace(to=to, subject=subject, body=body))
-
-    monkeypatch.setattr("lms.accounts.emails.send_email", record)
-    return sent
+def account_mail(app: Flask, smtp_server: Any, monkeypatch: pytest.MonkeyPatch) -> SentMail:
+    """The emails sent during the test (account emails and notices), read from a real SMTP server after the job
+    queue ran: what really leaves, not what the code meant to send."""
+    for key, value in smtp_server.settings().items():
+        monkeypatch.setitem(app.config, key, value)
+    return SentMail(smtp_server)
 
 
 def sign_in(client: BrowserLikeClient, user: User) -> BrowserLikeClient:

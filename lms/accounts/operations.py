@@ -29,7 +29,7 @@ from lms.accounts.sessions import (  # noqa: F401  (the sessions verbs, re-expor
     session_key,
     start_session,
 )
-from lms.audit import record_event
+from lms.audit import AuditEvent, record_event
 from lms.clock import now_utc
 from lms.database import labelled_columns, single_read
 from lms.errors import DomainError
@@ -115,12 +115,12 @@ def sign_up(email: str, full_name: str, password: str) -> SignUp:
     if existing is not None:
         hash_password(password)  # as long as creating one takes, so the time does not tell either
         send_account_email(
-            existing.email,
+            existing,
             "registration_attempt",
-            user=existing,
             login_link=link("accounts.login"),
             reset_link=link("accounts.forgot_password"),
         )
+        db.session.commit()
         return SignUp(existing, created=False)
     user = _new_user(email, full_name, password, Role.STUDENT, verified_at=None)
     _send_confirmation(user)
@@ -132,9 +132,8 @@ def _send_confirmation(user: User) -> None:
     days = current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 86400
     token = verification.confirmation_token(user)
     send_account_email(
-        user.email,
+        user,
         "confirm_address",
-        user=user,
         days=days,
         confirm_link=link("accounts.confirm_email", token=token),
     )
@@ -145,6 +144,7 @@ def resend_confirmation(user: User) -> None:
     if user.email_verified:
         raise DomainError("Your email address is confirmed already.")
     _send_confirmation(user)
+    db.session.commit()
 
 
 def confirm_email(token: str, at: datetime | None = None) -> User:
@@ -169,6 +169,26 @@ def authenticate(email: str, password: str) -> User | None:
     if not verify_password(user.password_hash, password) or not user.active:
         return None
     return user
+
+
+def record_sign_in(user: User, *, known_device: bool) -> None:
+    """A sign-in with the password succeeded: keep it in the audit log, and tell the owner when it came from a
+    browser that has not signed in to the account before (AccountChanged "new_device"; `known_device` is what the
+    browser's signed known-device cookie says, lms.accounts.throttling). An account's first sign-in ever is no
+    news to its owner, who just created it."""
+    signed_in_before = db.session.execute(
+        sa.select(AuditEvent.id)
+        .where(
+            AuditEvent.subject_type == "user",
+            AuditEvent.subject_id == str(user.id),
+            AuditEvent.action == "user.signed_in",
+        )
+        .limit(1)
+    ).first()
+    record_event(user.id, "user.signed_in", "user", user.id, new_device=not known_device)
+    if not known_device and signed_in_before is not None:
+        _announce_account_change(user, user.id, "new_device")
+    db.session.commit()
 
 
 def change_password(
@@ -226,16 +246,15 @@ def request_email_change(
     confirm_days = current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 86400
     undo_days = current_app.config["EMAIL_UNDO_MAX_AGE"] // 86400
     send_account_email(
-        new_email,
+        user,
         "confirm_new_address",
-        user=user,
+        to=new_email,
         days=confirm_days,
         confirm_link=link("accounts.confirm_email_change", token=verification.change_token(user)),
     )
     send_account_email(
-        user.email,
+        user,
         "email_change_notice",
-        user=user,
         new_email=new_email,
         days=undo_days,
         undo_link=link("accounts.undo_email_change", token=verification.undo_token(user, user.email)),
@@ -288,12 +307,12 @@ def send_password_reset(email: str) -> None:
     if user is None or not user.active:
         return
     send_account_email(
-        user.email,
+        user,
         "reset_password",
-        user=user,
         minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
         reset_link=link("accounts.reset_password", token=make_password_reset_token(user)),
     )
+    db.session.commit()
 
 
 def set_time_zone(user: User, name: str | None) -> None:

@@ -108,12 +108,14 @@ def login() -> Any:
     if form.validate_on_submit():
         email, address = operations.normalize_email(form.email.data), client_address()
         device = request.cookies.get(current_app.config["KNOWN_DEVICE_COOKIE_NAME"])
-        refusal = throttling.refusal(email, address, known_device=throttling.device_knows(device, email))
+        known_device = throttling.device_knows(device, email)
+        refusal = throttling.refusal(email, address, known_device=known_device)
         if refusal is not None:
             return _throttled(form, refusal)
         user = operations.authenticate(email, form.password.data)
         if user is not None:
             throttling.record_success(email, address)
+            operations.record_sign_in(user, known_device=known_device)
             session_views.sign_in(user, remember=bool(form.remember.data))
             flash(f"Signed in as {user.full_name}.", "success")
             return _remember_device(redirect(_safe_next(form.next.data)), device, email)

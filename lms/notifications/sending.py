@@ -63,12 +63,16 @@ def notify(
     link: str = "",
     links: Sequence[tuple[str, str]] = (),
     dedupe_key: str | None = None,
+    email: bool = True,
 ) -> Notification | None:
     """Keep a notice for the person (unless they turned the kind off) and enqueue its email (when they chose
-    email), in the caller's transaction. With `dedupe_key`, a notice of that key is made once only."""
+    email), in the caller's transaction. With `dedupe_key`, a notice of that key is made once only. `email`
+    False: the in-app notice only (an email about the same thing has been written already)."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     channel = channel_for(user_id, kind)
+    if not email and channel == EMAIL:
+        channel = IN_APP
     if channel == OFF:
         return None
     if (
@@ -228,6 +232,8 @@ def send_notification_email(payload: dict[str, Any]) -> None:
     send_message(message)
     notice.emailed_at = now_utc()
     notice.email_message_id = message["Message-ID"]
+    if not notice.listed:
+        notice.body = ""  # an account email's links (reset, confirm, undo) are kept no longer than needed
     db.session.commit()  # the ledger, at once: a crash after this never sends the email again
 
 

@@ -206,6 +206,12 @@ def on_attempt_submitted(event: events.AttemptSubmitted) -> None:
     )
 
 
+# Changes whose owner the accounts feature emails itself: an email change is told to the old address when it is
+# asked (with the link that undoes it, lms.accounts.operations.request_email_change), so the notice of the change
+# is kept in the list without a second email.
+EMAILED_BY_ACCOUNTS = frozenset({"email"})
+
+
 def on_account_changed(event: events.AccountChanged) -> None:
     user = db.session.get(User, event.user_id)
     if user is None:
@@ -219,6 +225,7 @@ def on_account_changed(event: events.AccountChanged) -> None:
         f"{subject}{by_whom} on {format_for(user.time_zone, event.at, 'on')}.\n\nIf this was you, there is nothing to do. If it "
         "was not, reset your password at once and tell us.",
         link=path_for("accounts.profile") if "accounts.profile" in current_app.view_functions else "",
+        email=event.what not in EMAILED_BY_ACCOUNTS,
     )
 
 
