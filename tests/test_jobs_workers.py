@@ -26,12 +26,16 @@ from lms.notifications import operations
 jobs.register_handler("test.email_then_block", lambda payload: None)
 
 
+@pytest.fixture(params=["postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Worker processes, leases and SKIP LOCKED are PostgreSQL's: these tests run there only (no SQLite variant)."""
+    return request.param
+
+
 @pytest.fixture
 def workers(
     app: Any, backend: str, smtp_server: Any, tmp_path: Path
 ) -> Iterator[Callable[..., subprocess.Popen]]:
-    if backend != "postgresql":
-        pytest.skip("worker processes, leases and SKIP LOCKED: PostgreSQL only")
     started: list[subprocess.Popen] = []
 
     def start(**extra_env: str) -> subprocess.Popen:
