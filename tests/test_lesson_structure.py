@@ -56,6 +56,19 @@ def _sections(body: str) -> list[tuple[int, str, str]]:
     return out
 
 
+def _first_list_length(text: str) -> int:
+    """The number of bullet points in the first list of a section (the lesson's opening text may follow it)."""
+    count = 0
+    for line in text.strip("\n").splitlines():
+        if _BULLET.match(line):
+            count += 1
+        elif count and (not line.strip() or line.startswith("  ")):
+            continue  # a blank line or a continuation line inside the list
+        elif count:
+            break
+    return count
+
+
 def test_both_tracks_have_lessons():
     for track in TRACKS:
         assert any(p.parts[-3] == track for p in LESSONS), f"no lessons found for {track}"
@@ -75,7 +88,7 @@ def test_lesson_structure(path: Path):
     else:
         if titles.index(OBJECTIVES_HEADING) != 0:
             problems.append(f'"## {OBJECTIVES_HEADING}" is not the first ## section')
-        bullets = len(_BULLET.findall(dict(h2)[OBJECTIVES_HEADING]))
+        bullets = _first_list_length(dict(h2)[OBJECTIVES_HEADING])
         if not MIN_OBJECTIVES <= bullets <= MAX_OBJECTIVES:
             problems.append(f"{bullets} learning objectives (want {MIN_OBJECTIVES}-{MAX_OBJECTIVES} bullet points)")
 
