@@ -100,9 +100,12 @@ def test_lesson_structure(path: Path):
             problems.append(f'"## {heading}" is almost empty')
     if titles and titles[-1] != SOURCES_HEADING:
         problems.append(f'the last ## section is "{titles[-1]}", not "{SOURCES_HEADING}"')
-    if RECAP_HEADING in titles and SOURCES_HEADING in titles:
-        if titles.index(RECAP_HEADING) > titles.index(SOURCES_HEADING):
-            problems.append(f'"## {RECAP_HEADING}" comes after "## {SOURCES_HEADING}"')
+    if (
+        RECAP_HEADING in titles
+        and SOURCES_HEADING in titles
+        and titles.index(RECAP_HEADING) > titles.index(SOURCES_HEADING)
+    ):
+        problems.append(f'"## {RECAP_HEADING}" comes after "## {SOURCES_HEADING}"')
 
     words = len(re.sub(r"[#|*_`>\-]+", " ", body).split())
     if words < MIN_BODY_WORDS:

@@ -51,8 +51,8 @@ class SecondMarking(db.Model):
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("assignment_submissions.id"), unique=True)
     assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id"), index=True)
     sequence: Mapped[int]  # 1, 2, 3 ... the versions of this assignment in the order they were first graded
-    share: Mapped[float]  # the assignment's second_marking share when drawn
-    phase: Mapped[float]  # the assignment's fixed offset in [0, 1) (moderation.draw_offset)
+    share: Mapped[float] = mapped_column(sa.Float)  # the assignment's second_marking share when drawn
+    phase: Mapped[float] = mapped_column(sa.Float)  # the assignment's fixed offset in [0, 1) (moderation.draw_offset)
     selected: Mapped[bool]
     drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     state: Mapped[str] = mapped_column(sa.String(24))

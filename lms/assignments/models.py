@@ -84,7 +84,7 @@ class Assignment(db.Model):
     # Second marking (lms.assignments.moderation): the share of versions a second marker grades blind, and the
     # tolerance beyond which a moderator decides: more than this many points apart on the total, or more than this
     # many levels apart on any one criterion (or a different pass / revise decision).
-    second_marking: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    second_marking: Mapped[float] = mapped_column(sa.Float, default=0.0, server_default="0")
     moderation_points: Mapped[int] = mapped_column(default=2, server_default="2")
     moderation_levels: Mapped[int] = mapped_column(default=1, server_default="1")
     source_hash: Mapped[str] = mapped_column(sa.String(64))

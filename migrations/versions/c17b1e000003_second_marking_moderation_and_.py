@@ -88,8 +88,8 @@ def upgrade():
     sa.Column('submission_id', sa.Integer(), nullable=False),
     sa.Column('assignment_id', sa.Integer(), nullable=False),
     sa.Column('sequence', sa.Integer(), nullable=False),
-    sa.Column('share', sa.Double(), nullable=False),
-    sa.Column('phase', sa.Double(), nullable=False),
+    sa.Column('share', sa.Float(), nullable=False),
+    sa.Column('phase', sa.Float(), nullable=False),
     sa.Column('selected', sa.Boolean(), nullable=False),
     sa.Column('drawn_at', lms.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('state', sa.String(length=24), nullable=False),
@@ -109,7 +109,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_assignment_second_markings_assignment_id'), ['assignment_id'], unique=False)
 
     with op.batch_alter_table('assignments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('second_marking', sa.Double(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('second_marking', sa.Float(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('moderation_points', sa.Integer(), server_default='2', nullable=False))
         batch_op.add_column(sa.Column('moderation_levels', sa.Integer(), server_default='1', nullable=False))
         # Alembic does not detect CheckConstraints: added by hand, named as the naming convention names it.
