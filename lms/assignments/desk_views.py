@@ -18,7 +18,14 @@ from lms.assignments.forms import (
 )
 from lms.assignments.marking_views import calibration_gate
 from lms.assignments.models import Submission
-from lms.assignments.views import bp, found_or_404, render_too_large, send_submission_file, show_form_error
+from lms.assignments.views import (
+    bp,
+    found_or_404,
+    render_too_large,
+    saved_rubric_form,
+    send_submission_file,
+    show_form_error,
+)
 from lms.clock import now_utc
 from lms.errors import DomainError
 from lms.extensions import db
@@ -132,29 +139,17 @@ def grade(submission_id: int) -> Any:
         return _render_grading(found)
     form = GradeForm()
     levels, comments = rubric_inputs(found.assignment, request.form)
-    if form.validate_on_submit():
-        try:
-            operations.save_grade(
-                acting_user(),
-                found,
-                levels,
-                comments,
-                form.overall_comment.data or "",
-                form.decision.data,
-                now_utc(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_form_error(form, error)
-        else:
-            flash("The grade is saved as a draft. The student sees it once you release it.", "success")
-            if request.form.get("then") == "next":
-                following = operations.queue_position(_filters(), found).next_id
-                if following is not None:
-                    return redirect(_desk_url(following))
-                flash("That was the last submission in this list.", "info")
-                return redirect(url_for(".queue", **_filters().as_args()))
-            return redirect(_desk_url(submission_id))
+    if form.validate_on_submit() and saved_rubric_form(
+        operations.save_grade, acting_user(), found, form, levels, comments
+    ):
+        flash("The grade is saved as a draft. The student sees it once you release it.", "success")
+        if request.form.get("then") == "next":
+            following = operations.queue_position(_filters(), found).next_id
+            if following is not None:
+                return redirect(_desk_url(following))
+            flash("That was the last submission in this list.", "info")
+            return redirect(url_for(".queue", **_filters().as_args()))
+        return redirect(_desk_url(submission_id))
     values = {cid: {"level": levels[cid] or "", "comment": comments[cid]} for cid in levels}
     found = found_or_404(operations.get_submission_for, acting_user(), submission_id)
     return _render_grading(found, 422, form=form, values=values)

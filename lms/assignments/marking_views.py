@@ -12,7 +12,7 @@ from lms.assignments import operations
 from lms.assignments.forms import GradeForm, WaiverForm, rubric_inputs
 from lms.assignments.marking_models import ModerationState
 from lms.assignments.models import Submission
-from lms.assignments.views import bp, found_or_404, show_form_error
+from lms.assignments.views import bp, found_or_404, saved_rubric_form, show_form_error
 from lms.clock import now_utc
 from lms.errors import DomainError
 from lms.extensions import db
@@ -68,23 +68,11 @@ def second_mark(submission_id: int) -> Any:
     if request.method == "POST":
         form = GradeForm()
         levels, comments = rubric_inputs(found.assignment, request.form)
-        if form.validate_on_submit():
-            try:
-                operations.save_second_mark(
-                    me,
-                    found,
-                    levels,
-                    comments,
-                    form.overall_comment.data or "",
-                    form.decision.data,
-                    now_utc(),
-                )
-            except DomainError as error:
-                db.session.rollback()
-                show_form_error(form, error)
-            else:
-                flash("Your second mark is saved.", "success")
-                return redirect(url_for(".second_mark", submission_id=submission_id))
+        if form.validate_on_submit() and saved_rubric_form(
+            operations.save_second_mark, me, found, form, levels, comments
+        ):
+            flash("Your second mark is saved.", "success")
+            return redirect(url_for(".second_mark", submission_id=submission_id))
         found = found_or_404(operations.get_submission_for, me, submission_id)
         return _desk(
             "assignments/second_mark.html", found, form, _posted_values(levels, comments), 422, mine=mine
@@ -120,23 +108,11 @@ def moderate(submission_id: int) -> Any:
     status = 200
     if request.method == "POST":
         levels, comments = rubric_inputs(found.assignment, request.form)
-        if form.validate_on_submit():
-            try:
-                operations.decide(
-                    acting_user(),
-                    found,
-                    levels,
-                    comments,
-                    form.overall_comment.data or "",
-                    form.decision.data,
-                    now_utc(),
-                )
-            except DomainError as error:
-                db.session.rollback()
-                show_form_error(form, error)
-            else:
-                flash("Your decision is the grade now. It can be released to the student.", "success")
-                return redirect(url_for(".grade", submission_id=submission_id))
+        if form.validate_on_submit() and saved_rubric_form(
+            operations.decide, acting_user(), found, form, levels, comments
+        ):
+            flash("Your decision is the grade now. It can be released to the student.", "success")
+            return redirect(url_for(".grade", submission_id=submission_id))
         found = found_or_404(operations.get_submission_for, acting_user(), submission_id)
         values, status = _posted_values(levels, comments), 422
     marking = operations.marking_of(found.id)

@@ -33,6 +33,28 @@ def show_form_error(form: Any, error: DomainError) -> None:
         form.form_errors.append(error.message)
 
 
+def saved_rubric_form(
+    save: Callable[..., Any], actor: Any, submission: Any, form: Any, levels: Any, comments: Any
+) -> bool:
+    """Run a rubric-saving operation (a grade, a second mark, a moderator's decision) with a posted GradeForm:
+    True once saved; on a refusal, roll back, show it on the form and return False."""
+    try:
+        save(
+            actor,
+            submission,
+            levels,
+            comments,
+            form.overall_comment.data or "",
+            form.decision.data,
+            now_utc(),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        show_form_error(form, error)
+        return False
+    return True
+
+
 def found_or_404(fn: Callable[..., T], *args: Any) -> T:
     """What a lookup finds; a page answers NotFound with 404."""
     try:
