@@ -152,6 +152,39 @@ def toml_error(error: tomllib.TOMLDecodeError, text: str) -> tuple[int, str]:
     return 1, message
 
 
+@dataclass(frozen=True)
+class FrontMatter:
+    """A Markdown file's "+++" TOML front matter, read: its data, each key's line in the file, and the lines of the
+    file (the body starts at lines[body_index], which is line body_index + 1)."""
+
+    data: dict[str, Any]
+    key_lines: dict[str, int]
+    lines: list[str]
+    body_index: int
+
+
+def read_front_matter(content: ContentSet, path: Path, text: str, expected: str) -> FrontMatter | None:
+    """Parse the "+++" front matter that starts `text`, reporting each problem with its line; None when it cannot
+    be read. `expected` says what the front matter holds ("a lesson starts with ...")."""
+    lines = text.split("\n")
+    if lines[0].strip() != "+++":
+        content.problem(path, 1, f'no front matter: {expected}, then another "+++" line')
+        return None
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "+++"), None)
+    if end is None:
+        content.problem(path, 1, 'the front matter is never closed: add a "+++" line after it')
+        return None
+    front = "\n".join(lines[1:end])
+    try:
+        data = tomllib.loads(front)
+    except tomllib.TOMLDecodeError as error:
+        line, message = toml_error(error, front)
+        content.problem(path, line + 1, f"front matter TOML syntax error: {message}")
+        return None
+    key_lines = {key: line + 1 for key, line in toml_key_lines(front).items()}
+    return FrontMatter(data, key_lines, lines, end + 1)
+
+
 _SPACE = re.compile(r"[ \t]*")
 _BLANK = re.compile(r"(?:[ \t\r\n]|#[^\n]*)*")  # between array items: spaces, newlines, comments
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

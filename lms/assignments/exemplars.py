@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from lms.assignments.loader import SLUG, AssignmentSpec, render_brief
 from lms.assignments.marking_models import Exemplar
 from lms.assignments.models import Assignment
 from lms.clock import now_utc
-from lms.content import Change, ContentKind, ContentSet, toml_error, toml_key_lines, toml_line
+from lms.content import Change, ContentKind, ContentSet, read_front_matter, toml_line
 from lms.courses.models import Track
 from lms.extensions import db
 
@@ -88,24 +87,13 @@ def _check_one(
     content: ContentSet, path: Path, track_slug: str, assignment: AssignmentSpec
 ) -> ExemplarSpec | None:
     text = path.read_text(encoding="utf-8")
-    lines = text.split("\n")
     before = len(content.problems)
-    if lines[0].strip() != "+++":
-        content.problem(path, 1, 'no front matter: an exemplar starts with a "+++" line, then title, order and '
-                        '[levels], then another "+++" line')  # fmt: skip
+    front = read_front_matter(
+        content, path, text, 'an exemplar starts with a "+++" line, then title, order and [levels]'
+    )
+    if front is None:
         return None
-    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "+++"), None)
-    if end is None:
-        content.problem(path, 1, 'the front matter is never closed: add a "+++" line after it')
-        return None
-    front = "\n".join(lines[1:end])
-    try:
-        data = tomllib.loads(front)
-    except tomllib.TOMLDecodeError as error:
-        line, message = toml_error(error, front)
-        content.problem(path, line + 1, f"front matter TOML syntax error: {message}")
-        return None
-    key_lines = {key: line + 1 for key, line in toml_key_lines(front).items()}
+    data, key_lines, lines, end = front.data, front.key_lines, front.lines, front.body_index - 1
 
     def problem(key: str, message: str) -> None:
         content.problem(path, toml_line(key_lines, key), message)

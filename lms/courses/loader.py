@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from lms.content import ContentKind, ContentSet, toml_error, toml_key_lines
+from lms.content import ContentKind, ContentSet, read_front_matter, toml_error, toml_key_lines
 from lms.courses.spec import LessonSpec, ModuleSpec, TrackSpec
 from lms.courses.syncing import sync
 
@@ -353,23 +353,12 @@ def _check_lesson(content: ContentSet, path: Path, module_slug: str) -> LessonSp
     text = _read(content, path)
     if text is None:
         return None
-    lines = text.split("\n")
-    if lines[0].strip() != "+++":
-        content.problem(path, 1, 'no front matter: a lesson starts with a "+++" line, then title, order, minutes '
-                        'and summary, then another "+++" line')  # fmt: skip
+    front = read_front_matter(
+        content, path, text, 'a lesson starts with a "+++" line, then title, order, minutes and summary'
+    )
+    if front is None:
         return None
-    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "+++"), None)
-    if end is None:
-        content.problem(path, 1, 'the front matter is never closed: add a "+++" line after it')
-        return None
-    front = "\n".join(lines[1:end])
-    try:
-        data = tomllib.loads(front)
-    except tomllib.TOMLDecodeError as error:
-        line, message = toml_error(error, front)
-        content.problem(path, line + 1, f"front matter TOML syntax error: {message}")
-        return None
-    key_lines = {key: line + 1 for key, line in toml_key_lines(front).items()}
+    data, key_lines, lines, end = front.data, front.key_lines, front.lines, front.body_index - 1
     fields = _Fields(content, path, data, key_lines, "", 1, " in the front matter")
     fields.unknown(LESSON_KEYS)
     slug = path.stem
