@@ -152,6 +152,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _env_int("LMS_MAX_UPLOAD_MB", 25) * 1024 * 1024 + 64 * 1024,
         "PASSWORD_HASH_METHOD": os.environ.get("LMS_PASSWORD_HASH_METHOD", "scrypt"),
         "PASSWORD_RESET_MAX_AGE": _env_int("LMS_PASSWORD_RESET_MAX_AGE", 3600),
+        # How long an invitation's link (an account an admin created) stays valid: a week.
+        "INVITATION_MAX_AGE": _env_int("LMS_INVITATION_MAX_AGE", 7 * 86400),
         # Cookies: signed, HttpOnly, SameSite=Lax; Secure wherever the site is served over HTTPS.
         "SESSION_COOKIE_NAME": f"{host_prefix}session",
         "SESSION_COOKIE_PATH": "/",

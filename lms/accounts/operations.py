@@ -16,6 +16,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from lms import events
 from lms.accounts import sessions, verification
+from lms.accounts.administration import (  # noqa: F401  (admin verbs, re-exported)
+    deactivate_user,
+    invite_user,
+    reactivate_user,
+    send_reset_for,
+)
 from lms.accounts.emails import link, send_account_email
 from lms.accounts.models import READER_COLUMNS, Reader, Role, User, UserSession
 from lms.accounts.passwords import hash_password, password_problem, verify_password
@@ -367,14 +373,17 @@ def _reset_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
 
 
-def make_password_reset_token(user: User) -> str:
-    # The session version makes the link single-use: once the password changes, it no longer matches.
-    return _reset_serializer().dumps({"uid": user.id, "v": user.session_version})
+def make_password_reset_token(user: User, *, invitation: bool = False) -> str:
+    # The session version makes the link single-use: once the password changes, it no longer matches. An
+    # invitation's link (lms.accounts.administration) is the same link, valid for days instead of minutes.
+    return _reset_serializer().dumps({"uid": user.id, "v": user.session_version, "inv": invitation})
 
 
 def reset_password_with_token(token: str, new_password: str) -> User:
     try:
-        payload = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+        payload = _reset_serializer().loads(token, max_age=current_app.config["INVITATION_MAX_AGE"])
+        if not payload.get("inv"):
+            payload = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
     except SignatureExpired as exc:
         raise DomainError("This reset link has expired. Ask for a new one.") from exc
     except BadSignature as exc:
