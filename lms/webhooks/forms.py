@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -29,6 +30,6 @@ class EndpointForm(FlaskForm):
     )
     events = MultiCheckboxField(
         "Events to send",
-        choices=[(event, event) for event in EVENT_TYPES],
+        choices=[SelectChoice(event, event) for event in EVENT_TYPES],
         validators=[InputRequired("Choose at least one event to send.")],
     )
