@@ -19,7 +19,7 @@ from lms.webhooks import operations
 from lms.webhooks.models import FAILED, WebhookDelivery, WebhookEndpoint
 from tests.fixtures.files import rows
 from tests.support import field_error
-from tests.webhook_receiver import Receiver
+from tests.webhook_receiver import Receiver, self_signed
 
 SECRET = re.compile(r"<code data-secret>(whsec_[A-Za-z0-9+/=]+)</code>")
 
@@ -215,3 +215,30 @@ def test_private_addresses_are_allowed_by_default_only_outside_production(tmp_pa
     assert load_config(tmp_path)["WEBHOOKS_ALLOW_PRIVATE"] is False
     monkeypatch.setenv("LMS_WEBHOOKS_ALLOW_PRIVATE", "1")
     assert load_config(tmp_path)["WEBHOOKS_ALLOW_PRIVATE"] is True
+
+
+@pytest.mark.parametrize("served_name", ["localhost", "other.test"], ids=["its own name", "another name"])
+def test_https_connects_to_the_checked_address_and_still_checks_the_endpoints_certificate(
+    app, admin, student, tmp_path, monkeypatch, served_name
+):
+    """The delivery connects to the address it checked, yet TLS verifies the certificate against the URL's name:
+    a certificate for another name is refused."""
+    context, ca_file = self_signed(tmp_path, served_name)
+    monkeypatch.setitem(app.config, "WEBHOOKS_CA_FILE", ca_file)
+    receiver = Receiver(tls=context).start()
+    try:
+        endpoint = operations.create_endpoint(admin.id, receiver.url, "", ["enrolment.created"])
+        receiver.secret = endpoint.secret
+        courses.enroll(student, rows.make_track())
+        jobs.run_pending()
+    finally:
+        receiver.stop()
+    db.session.expire_all()
+    [delivery] = db.session.execute(sa.select(WebhookDelivery)).scalars()
+    if served_name == "localhost":
+        [received] = receiver.accepted
+        assert received.headers["host"] == f"localhost:{receiver.port}"
+        assert delivery.state == "delivered"
+    else:
+        assert receiver.accepted == [] and delivery.state == "retrying"
+        assert "CERTIFICATE_VERIFY_FAILED" in delivery.attempt_log[0].error

@@ -4,6 +4,7 @@ already accepted (a replay), and records what it accepted and what it refused an
 
 from __future__ import annotations
 
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +37,7 @@ class Receiver:
     secret: str | None = None
     port: int = 0
     answer: int | None = None  # answer every request with this status, without looking (a broken receiver)
+    tls: ssl.SSLContext | None = None  # serve https (at https://localhost:PORT) with this server context
     accepted: list[Received] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
@@ -44,6 +46,8 @@ class Receiver:
 
     @property
     def url(self) -> str:
+        if self.tls is not None:
+            return f"https://localhost:{self.port}/hooks/lms"
         return f"http://127.0.0.1:{self.port}/hooks/lms"
 
     def start(self) -> Receiver:
@@ -65,6 +69,8 @@ class Receiver:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -97,3 +103,40 @@ class Receiver:
 
     def of_type(self, event_type: str) -> list[Received]:
         return [received for received in self.accepted if received.type == event_type]
+
+
+def self_signed(tmp_path: Any, name: str) -> tuple[ssl.SSLContext, str]:
+    """A TLS server context with a self-signed certificate for the DNS name `name`, and the certificate's PEM file
+    (to trust it as a certificate authority)."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context, str(cert_file)

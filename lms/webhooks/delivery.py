@@ -13,6 +13,7 @@ told not to and has no way to pin the address under TLS)."""
 from __future__ import annotations
 
 import ipaddress
+import ssl
 import time
 from datetime import datetime
 from typing import Any, NoReturn
@@ -70,8 +71,13 @@ def _pinned_request(target: Target, address: Any) -> tuple[str, dict[str, str], 
 def _post(target: Target, headers: dict[str, str], body: bytes) -> tuple[int, str]:
     """POST to the first checked address; the status code and the first characters of the answer."""
     timeout = float(current_app.config["WEBHOOKS_TIMEOUT_SECONDS"])
+    ca_file = current_app.config.get("WEBHOOKS_CA_FILE")
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
     url, host_header, extensions = _pinned_request(target, target.addresses[0])
-    with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False) as client:
+    client = httpx.Client(
+        timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False, verify=verify
+    )
+    with client:
         request = client.build_request(
             "POST", url, content=body, headers={**headers, **host_header}, extensions=extensions
         )
