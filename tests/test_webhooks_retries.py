@@ -224,3 +224,18 @@ def test_a_job_that_runs_twice_sends_once(admin, student, receiver):
     db.session.commit()
     jobs.run_pending()
     assert len(receiver.requests) == 1 and the_delivery().attempts == 1
+
+
+def test_a_redirect_is_never_followed(admin, student, receiver):
+    elsewhere = Receiver().start()
+    try:
+        subscribe(admin, receiver)
+        elsewhere.secret = receiver.secret
+        receiver.answer, receiver.location = 307, elsewhere.url
+        courses.enroll(student, rows.make_track())
+        jobs.run_pending()
+    finally:
+        elsewhere.stop()
+    assert len(receiver.requests) == 1 and elsewhere.requests == []
+    delivery = the_delivery()
+    assert delivery.state == RETRYING and delivery.last_status_code == 307

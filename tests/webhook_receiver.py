@@ -37,6 +37,7 @@ class Receiver:
     secret: str | None = None
     port: int = 0
     answer: int | None = None  # answer every request with this status, without looking (a broken receiver)
+    location: str | None = None  # with `answer`, a Location header (a redirect)
     tls: ssl.SSLContext | None = None  # serve https (at https://localhost:PORT) with this server context
     accepted: list[Received] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
@@ -61,6 +62,8 @@ class Receiver:
                 encoded = text.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
+                if receiver.answer is not None and receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.send_header("Content-Length", str(len(encoded)))
                 self.end_headers()
                 self.wfile.write(encoded)
