@@ -237,6 +237,13 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "JOBS_LEASE_SECONDS": _env_int("LMS_JOBS_LEASE_SECONDS", 300),
         "JOBS_MAX_ATTEMPTS": _env_int("LMS_JOBS_MAX_ATTEMPTS", 6),
         "JOBS_RETRY_BASE_SECONDS": _env_int("LMS_JOBS_RETRY_BASE_SECONDS", 30),
+        # Webhooks (lms.webhooks): loopback and private addresses refused as endpoints unless this is on (the
+        # default outside production, for development and the tests); how long one delivery attempt may take.
+        "WEBHOOKS_ALLOW_PRIVATE": _env_bool("LMS_WEBHOOKS_ALLOW_PRIVATE", not production),
+        "WEBHOOKS_TIMEOUT_SECONDS": _env_int("LMS_WEBHOOKS_TIMEOUT_SECONDS", 5),
+        # A PEM file of the certificate authorities webhook endpoints' TLS certificates are checked against
+        # (an internal CA); unset: the usual public ones (certifi's bundle, as httpx ships it).
+        "WEBHOOKS_CA_FILE": os.environ.get("LMS_WEBHOOKS_CA_FILE", "").strip(),
         # Notifications: due-date reminders and expiry notices, days ahead (comma-separated).
         "NOTIFY_HANDBOOK_DUE_DAYS": _env_days("LMS_NOTIFY_HANDBOOK_DUE_DAYS", (3, 1)),
         "NOTIFY_CERTIFICATE_EXPIRY_DAYS": _env_days("LMS_NOTIFY_CERTIFICATE_EXPIRY_DAYS", (60, 14)),

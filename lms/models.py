@@ -10,6 +10,7 @@ from lms.courses.models import Enrollment, Lesson, LessonCompletion, Module, Tra
 from lms.jobs import Job
 from lms.notifications import models as notifications_models
 from lms.quizzes import models as quizzes_models
+from lms.webhooks import models as webhooks_models
 
 __all__ = [
     "AuditEvent",
@@ -27,4 +28,5 @@ __all__ = [
     "marking_models",
     "notifications_models",
     "quizzes_models",
+    "webhooks_models",
 ]
