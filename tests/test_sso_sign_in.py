@@ -23,7 +23,7 @@ ROLE_MAP = {"lms-admins": "admin", "lms-instructors": "instructor"}
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], oidc_provider: Provider) -> dict[str, Any]:
-    return {**app_config, **oidc_provider.settings()}
+    return {**oidc_provider.settings(), **app_config}
 
 
 def _person(provider: Provider, login: str, **claims: Any) -> str:
