@@ -66,6 +66,63 @@ def _certificate_paper() -> str:
     raise RuntimeError(f"LMS_CERTIFICATE_PAPER must be one of {', '.join(CERTIFICATE_PAPERS)}, got {raw!r}")
 
 
+OIDC_ROLES = (
+    "student",
+    "instructor",
+    "admin",
+)  # lms.accounts.models.Role's values (plumbing imports no feature)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _oidc_role_map(raw: str) -> dict[str, str]:
+    """LMS_OIDC_ROLE_MAP, "claim-value=role,...": which value of the role claim gives which role."""
+    mapping: dict[str, str] = {}
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        value, sep, role = (x.strip() for x in part.rpartition("="))
+        if not sep or not value or role.lower() not in OIDC_ROLES:
+            raise RuntimeError(
+                f"LMS_OIDC_ROLE_MAP must be claim-value=role pairs separated by commas, each role one of "
+                f"{', '.join(OIDC_ROLES)}; got {part!r}"
+            )
+        mapping[value] = role.lower()
+    return mapping
+
+
+def _oidc_settings(production: bool) -> dict[str, Any]:
+    """Single sign-on (lms.sso): off unless LMS_OIDC_ISSUER names the provider; then its client id and secret are
+    needed, and in production the issuer must be https (http only on this machine's loopback in development)."""
+    from urllib.parse import urlsplit
+
+    issuer = os.environ.get("LMS_OIDC_ISSUER", "").strip().rstrip("/")
+    client_id = os.environ.get("LMS_OIDC_CLIENT_ID", "").strip()
+    secret = os.environ.get("LMS_OIDC_CLIENT_SECRET", "").strip()
+    if issuer:
+        parts = urlsplit(issuer)
+        loopback_http = parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS and not production
+        if parts.scheme != "https" and not loopback_http:
+            raise RuntimeError(
+                f"LMS_OIDC_ISSUER must be an https URL (http only for a provider on 127.0.0.1 or localhost "
+                f"outside production), got {issuer!r}"
+            )
+        if not client_id or not secret:
+            raise RuntimeError(
+                "LMS_OIDC_CLIENT_ID and LMS_OIDC_CLIENT_SECRET must be set with LMS_OIDC_ISSUER"
+            )
+    return {
+        "OIDC_ISSUER": issuer,
+        "OIDC_CLIENT_ID": client_id,
+        "OIDC_CLIENT_SECRET": secret,
+        "OIDC_NAME": os.environ.get("LMS_OIDC_NAME", "").strip() or "your organization",
+        "OIDC_SCOPES": os.environ.get("LMS_OIDC_SCOPES", "").strip() or "openid email profile",
+        "OIDC_ROLE_CLAIM": os.environ.get("LMS_OIDC_ROLE_CLAIM", "").strip(),
+        "OIDC_ROLE_MAP": _oidc_role_map(os.environ.get("LMS_OIDC_ROLE_MAP", "")),
+        "OIDC_DISABLE_PASSWORDS": _env_bool("LMS_OIDC_DISABLE_PASSWORDS", False),
+        "OIDC_TIMEOUT_SECONDS": _env_int("LMS_OIDC_TIMEOUT_SECONDS", 10),
+    }
+
+
 def _dev_secret_key(instance_path: Path) -> str:
     """Generate the development secret once and keep it in the instance folder, so sessions survive restarts.
 
@@ -249,4 +306,6 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "NOTIFY_CERTIFICATE_EXPIRY_DAYS": _env_days("LMS_NOTIFY_CERTIFICATE_EXPIRY_DAYS", (60, 14)),
         "COURSES_DIR": os.environ.get("LMS_COURSES_DIR", ""),
         "QUIZZES_DIR": os.environ.get("LMS_QUIZZES_DIR", ""),
+        # Single sign-on with the organization's OpenID Connect provider (lms.sso; README "Single sign-on").
+        **_oidc_settings(production),
     }

@@ -10,6 +10,7 @@ from lms.courses.models import Enrollment, Lesson, LessonCompletion, Module, Tra
 from lms.jobs import Job
 from lms.notifications import models as notifications_models
 from lms.quizzes import models as quizzes_models
+from lms.sso.models import SsoIdentity
 from lms.webhooks import models as webhooks_models
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Lesson",
     "LessonCompletion",
     "Module",
+    "SsoIdentity",
     "Track",
     "User",
     "UserSession",

@@ -362,4 +362,4 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "app_config(**settings): extra app settings for this test")
 
 
-pytest_plugins = ["tests.browser", "tests.smtp"]
+pytest_plugins = ["tests.browser", "tests.smtp", "tests.oidc"]

@@ -23,6 +23,12 @@ from lms.accounts.administration import (  # noqa: F401  (admin verbs, re-export
     send_reset_for,
 )
 from lms.accounts.emails import link, send_account_email
+from lms.accounts.external import (  # noqa: F401  (for lms.sso: accounts a provider vouches for)
+    claim_unconfirmed_account,
+    password_refusal,
+    provision_account,
+    refuse_passwords_with,
+)
 from lms.accounts.models import READER_COLUMNS, Reader, Role, User, UserSession
 from lms.accounts.passwords import hash_password, password_problem, verify_password
 from lms.accounts.sessions import (  # noqa: F401  (the sessions verbs, re-exported for views and tests)
@@ -310,7 +316,7 @@ def send_password_reset(email: str) -> None:
     """Email a reset link to the active account with this address, if there is one (callers say the same either
     way)."""
     user = find_user_by_email(email)
-    if user is None or not user.active:
+    if user is None or not user.active or password_refusal(user):
         return
     send_account_email(
         user,
@@ -391,6 +397,8 @@ def reset_password_with_token(token: str, new_password: str) -> User:
     user = db.session.get(User, payload.get("uid"))
     if user is None or not hmac.compare_digest(str(user.session_version), str(payload.get("v"))):
         raise DomainError("This reset link has already been used. Ask for a new one.")
+    if refusal := password_refusal(user):
+        raise DomainError(refusal)
     _set_password(user, new_password, field="password")
     if not user.email_verified:  # the link came by email: the address is the owner's
         user.email_verified_at = now_utc()

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import login_user, logout_user
 
 from lms import compat
-from lms.accounts import operations
+from lms.accounts import operations, throttling
 from lms.accounts.access import acting_user, login_required
 from lms.accounts.forms import EmptyForm
 from lms.accounts.models import User
@@ -40,6 +40,29 @@ def sign_in(user: User, remember: bool = False) -> None:
     )
     login_user(user, remember=remember)
     _new_csrf_token()
+
+
+def device_cookie() -> str | None:
+    """This browser's signed known-device cookie (lms.accounts.throttling), if it has one."""
+    return request.cookies.get(current_app.config["KNOWN_DEVICE_COOKIE_NAME"])
+
+
+def knows_device(email: str) -> bool:
+    """Whether this browser signed in to the account with this address before (its known-device cookie)."""
+    return throttling.device_knows(device_cookie(), email)
+
+
+def remember_device(response: Any, cookie: str | None, email: str) -> Any:
+    """Mark this browser as one the account signed in from: it passes the per-account ceiling later."""
+    response.set_cookie(
+        current_app.config["KNOWN_DEVICE_COOKIE_NAME"],
+        throttling.device_cookie_after_sign_in(cookie, email),
+        max_age=int(current_app.config["KNOWN_DEVICE_DAYS"]) * 86400,
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 def sign_in_again(user: User) -> None:

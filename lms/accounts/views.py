@@ -85,19 +85,6 @@ def _throttled(form: LoginForm, refusal: throttling.Refusal) -> Any:
     return response
 
 
-def _remember_device(response: Any, cookie: str | None, email: str) -> Any:
-    """Mark this browser as one the account signed in from: it passes the per-account ceiling later."""
-    response.set_cookie(
-        current_app.config["KNOWN_DEVICE_COOKIE_NAME"],
-        throttling.device_cookie_after_sign_in(cookie, email),
-        max_age=int(current_app.config["KNOWN_DEVICE_DAYS"]) * 86400,
-        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
-        httponly=True,
-        samesite="Lax",
-    )
-    return response
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @anonymous_only
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
@@ -113,14 +100,16 @@ def login() -> Any:
         if refusal is not None:
             return _throttled(form, refusal)
         user = operations.authenticate(email, form.password.data)
-        if user is not None:
+        refused = operations.password_refusal(user) if user is not None else None  # e.g. SSO only (lms.sso)
+        if user is not None and refused is None:
             throttling.record_success(email, address)
             operations.record_sign_in(user, known_device=known_device)
             session_views.sign_in(user, remember=bool(form.remember.data))
             flash(f"Signed in as {user.full_name}.", "success")
-            return _remember_device(redirect(_safe_next(form.next.data)), device, email)
-        throttling.record_failure(email, address)
-        form.password.errors = ["The email or password is not correct."]
+            return session_views.remember_device(redirect(_safe_next(form.next.data)), device, email)
+        if refused is None:
+            throttling.record_failure(email, address)
+        form.password.errors = [refused or "The email or password is not correct."]
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
 
 
