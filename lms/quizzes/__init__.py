@@ -82,4 +82,8 @@ def register(app: Flask) -> None:
     )
     lms_cli.add_command(finalize_overdue_command)
     lms_cli.add_command(item_report_command)
+    from lms.quizzes.importing.commands import export_questions_command, import_questions_command
+
+    lms_cli.add_command(import_questions_command)
+    lms_cli.add_command(export_questions_command)
     register_periodic("quizzes.finalize_overdue", timedelta(minutes=1), finalize_overdue)
