@@ -36,6 +36,7 @@ from lms.quizzes.attempts import (
     questions_of,
 )
 from lms.quizzes.deadlines import is_overdue, network_grace, save_cutoff
+from lms.quizzes.itemstats import record_attempt
 from lms.quizzes.models import IN_PROGRESS, SUBMITTED, AnswerSave, Attempt
 from lms.quizzes.scoring import AnswerInvalid, AttemptScore, normalize_answer, score_attempt
 from lms.timezones import format_time
@@ -155,6 +156,7 @@ def _finalize(
 ) -> None:
     """Score the attempt with its saved answers and close it (the caller holds the lock and commits)."""
     quiz = attempt.quiz
+    questions = questions if questions is not None else questions_of(attempt)
     saved, score = _score_saved(attempt, questions)
     answers = {qid: answer.value for qid, answer in saved.items()}
     attempt.results = {
@@ -174,6 +176,7 @@ def _finalize(
     attempt.submitted_by = by
     attempt.submitted_at = min(now, attempt.deadline) if by in TIME_RAN_OUT else now
     db.session.flush()
+    record_attempt(attempt, list(questions.values()))  # the item analysis's sums, in this transaction
     record_event(
         attempt.user_id if by != "server" else None, "quiz.attempt_submitted", "quiz_attempt", attempt.id,
         by=by, score=score.points, max=score.max_points, percent=score.percent, passed=score.passed,
