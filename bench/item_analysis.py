@@ -123,7 +123,7 @@ def main() -> int:
                 db.session.execute(sa.insert(Attempt), rows)
             db.session.commit()
             print(f"inserted {args.attempts} submitted attempts in {time.perf_counter() - t0:.1f} s")
-            db.session.execute(sa.text("ANALYZE"))
+            db.session.execute(sa.text("ANALYZE quiz_attempts, quiz_item_counts"))
             db.session.commit()
 
             t0 = time.perf_counter()
@@ -154,6 +154,27 @@ def main() -> int:
                 response = client.get(f"/staff/quizzes/{QUIZ}/analysis")
                 timings.append(time.perf_counter() - t0)
                 assert response.status_code == 200, response.status_code
+            spent: list[tuple[float, str]] = []
+
+            def before(conn, cursor, statement, *_):
+                conn.info["bench_t0"] = time.perf_counter()
+
+            def after(conn, cursor, statement, *_):
+                spent.append(
+                    (time.perf_counter() - conn.info.pop("bench_t0"), " ".join(statement.split())[:110])
+                )
+
+            sa.event.listen(db.engine, "before_cursor_execute", before)
+            sa.event.listen(db.engine, "after_cursor_execute", after)
+            t0 = time.perf_counter()
+            client.get(f"/staff/quizzes/{QUIZ}/analysis")
+            total_s = time.perf_counter() - t0
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+            sa.event.remove(db.engine, "after_cursor_execute", after)
+            print(f"one more request: {1000 * total_s:.0f} ms, {len(spent)} statements taking "
+                  f"{1000 * sum(t for t, _ in spent):.0f} ms; the slowest:")  # fmt: skip
+            for seconds, statement in sorted(spent, reverse=True)[:4]:
+                print(f"  {1000 * seconds:6.1f} ms  {statement}")
             print(f"full scan and analysis (before): {1000 * scan_s:.0f} ms")
             print(f"analysis page, {args.runs} runs: median {1000 * statistics.median(timings):.0f} ms, "
                   f"worst {1000 * max(timings):.0f} ms")  # fmt: skip

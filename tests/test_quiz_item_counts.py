@@ -107,7 +107,7 @@ def test_incomplete_sums_are_scanned_and_rebuild_fills_them(app, version):
 
     record_attempt(one, version.questions)  # as if only this one had finished after the upgrade
     db.session.commit()
-    assert counts_of(version)[1] is False
+    assert counts_of(version)[1] is False  # no marker: the sums are not known to be complete
     assert operations.analyse_version(version) == expected  # the scan answers meanwhile
     result = app.test_cli_runner().invoke(args=["lms", "item-report", "--rebuild", "--quiz", "basics-quiz"])
     assert result.exit_code == 0, result.output
@@ -124,3 +124,15 @@ def test_the_page_reads_the_sums_not_the_attempts(client, login, instructor, ver
         page = client.get("/staff/quizzes/basics-quiz/analysis")
     assert page.status_code == 200
     assert not [s for s in statements if "results" in s.lower() and "quiz_attempts" in s.lower()]
+
+
+def test_a_new_version_starts_complete_and_counts_every_finished_attempt(app, tmp_path, student):
+    quiz = setup_quiz(tmp_path, student, attempts_allowed=0)
+    version = db.session.execute(sa.select(QuizVersion).where(QuizVersion.quiz_id == quiz.id)).scalar_one()
+    counts, kept = counts_of(version)
+    assert kept and counts.attempts == {}  # the loader marked it: nothing to scan
+    attempt = operations.start_attempt(student, quiz)
+    operations.submit_attempt(student, attempt.id, {"goal": "c1", "pilot": "true"})
+    counts, kept = counts_of(version)
+    assert kept and sum(counts.attempts.values()) == 1
+    assert counts.picks["goal"] == {"c1": 1} and counts.picks["pilot"] == {"true": 1}

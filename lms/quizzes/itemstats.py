@@ -2,10 +2,10 @@
 quiz_item_counts in the finishing transaction, so the analysis page and `lms item-report` read O(items) rows.
 
 It mirrors the full scan (`scan_counts`: every submitted attempt's results, read as before) and must give the same
-Analysis (tests/test_quiz_item_counts.py compares both on random attempts, on both databases). Where the kept sums
-cannot be trusted, because the version's attempts finished before this table existed (or a rebuild was never run),
-`counts_of` sees that their attempt total differs from the submitted attempts and the scan answers instead:
-`lms item-report --rebuild` fills them. Only `_finalize` (lms.quizzes.finishing) scores an attempt, and a
+Analysis (tests/test_quiz_item_counts.py compares both on random attempts, on both databases). A version's sums are complete when it has the
+marker row (kind "v"): a version gets it when it is created (the loader, before any attempt), when the migration
+found it without submitted attempts, or when `lms item-report --rebuild` recomputed it. Without it (attempts that
+finished before this table existed), the page scans, as before, until the rebuild. Only `_finalize` (lms.quizzes.finishing) scores an attempt, and a
 submitted attempt's score never changes afterwards (quizzes have no regrade), so that is the one place to add."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from lms.quizzes.analysis import Counts, picks_of
 from lms.quizzes.models import SUBMITTED, Attempt, ItemCount, QuizVersion
 
 Key = tuple[str, str, str]  # kind, question id, value
+COMPLETE: Key = ("v", "", "")  # the marker: these sums hold every submitted attempt of the version
 
 
 def _rows(types: dict[str, str], percent: float, results: dict[str, Any]) -> dict[Key, list[float]]:
@@ -82,8 +83,9 @@ def scan_counts(version: QuizVersion) -> Counts:
     return counts
 
 
-def kept_counts(version_id: int) -> Counts:
-    counts = Counts()
+def kept_counts(version_id: int) -> tuple[Counts, bool]:
+    """The kept sums, and whether they are complete (the marker row)."""
+    counts, complete = Counts(), False
     for kind, qid, value, count, total in db.session.execute(
         sa.select(
             ItemCount.kind, ItemCount.question_id, ItemCount.value, ItemCount.count, ItemCount.total
@@ -98,18 +100,20 @@ def kept_counts(version_id: int) -> Counts:
             counts.fraction_sum[qid] = total
         elif kind == "p" and count:
             counts.picks.setdefault(qid, Counter())[value] = count
-    return counts
+        elif kind == COMPLETE[0]:
+            complete = True
+    return counts, complete
+
+
+def mark_complete(version_id: int) -> None:
+    """Say that the version's sums hold every submitted attempt (a new version: it has none yet)."""
+    _upsert(version_id, {COMPLETE: [0, 0.0]})
 
 
 def counts_of(version: QuizVersion) -> tuple[Counts, bool]:
     """The version's sums, and whether they came from the kept table (else from a scan: see the docstring)."""
-    kept = kept_counts(version.id)
-    submitted = db.session.execute(
-        sa.select(sa.func.count())
-        .select_from(Attempt)
-        .where(Attempt.quiz_version_id == version.id, Attempt.state == SUBMITTED)
-    ).scalar_one()
-    if sum(kept.attempts.values()) == submitted:
+    kept, complete = kept_counts(version.id)
+    if complete:
         return kept, True
     return scan_counts(version), False
 
@@ -120,7 +124,7 @@ def rebuild(version: QuizVersion) -> int:
     db.session.execute(sa.select(QuizVersion.id).where(QuizVersion.id == version.id).with_for_update())
     db.session.execute(sa.delete(ItemCount).where(ItemCount.quiz_version_id == version.id))
     counts = scan_counts(version)
-    rows: dict[Key, list[float]] = {}
+    rows: dict[Key, list[float]] = {COMPLETE: [0, 0.0]}
     for percent, n in counts.attempts.items():
         rows[("a", "", repr(percent))] = [n, 0.0]
     for qid, by_percent in counts.shown.items():

@@ -4,8 +4,9 @@ Revision ID: c21d00000001
 Revises: c14a7e2b0001
 Create Date: 2026-12-06 01:30:00.000000
 
-Existing attempts are not summed here (that needs the scoring code): until `lms item-report --rebuild` runs, the
-analysis of a version with older attempts sees its sums incomplete and scans, as before.
+Existing attempts are not summed here (that needs the scoring code): a version without submitted attempts gets
+the marker row (kind "v": its sums are complete); one with attempts does not, and its analysis scans, as before,
+until `lms item-report --rebuild` runs.
 """
 
 from alembic import op
