@@ -183,3 +183,17 @@ def test_moodle_text_formats():
     assert to_plain("Line one\nline <b>two</b>", "moodle")[0] == "Line one\nline two"
     assert to_plain("AT&amp;T", "moodle_auto_format")[0] == "AT&T"
     assert to_plain("a <b> c", "plain")[0] == "a <b> c"
+
+
+def test_xml_single_defaults_to_one_answer_and_negative_marks_are_noted():
+    xml = (
+        b"<quiz><question type='multichoice'><name><text>Neg</text></name>"
+        b"<questiontext format='plain_text'><text>Pick</text></questiontext>"
+        b"<answer fraction='100'><text>a</text></answer><answer fraction='-50'><text>b</text></answer>"
+        b"</question></quiz>"
+    )
+    imported = map_bank(read_moodle_xml(xml))
+    assert imported.questions[0]["type"] == "single"  # no <single>: Moodle reads it as true
+    assert imported.notes == [
+        "question 1 'Neg': Moodle's negative marks for wrong answers are not taken: a wrong answer earns 0"
+    ]

@@ -60,9 +60,11 @@ def _choices(item: Item, question: dict[str, Any], notes: list[str]) -> None:
             raise NotImportable(
                 f"a one-answer question needs exactly one answer worth 100 %, it has {len(right)}"
             )
-        partial = [a.text for a in answers if not _full(a.fraction) and a.fraction != 0]
+        partial = [a.text for a in answers if not _full(a.fraction) and a.fraction > 0]
         if partial:
             notes.append(f"partly right answers count as wrong here: {', '.join(map(repr, partial))}")
+        if any(a.fraction < 0 for a in answers):
+            notes.append("Moodle's negative marks for wrong answers are not taken: a wrong answer earns 0")
         question["type"] = "single"
         question["choices"] = [
             {"text": a.text, "correct": _full(a.fraction)} | ({"feedback": a.feedback} if a.feedback else {})

@@ -102,8 +102,9 @@ class XmlReader:
         except ValueError as error:
             self.problems.append((where, f"not a number where one belongs: {error}"))
             return
-        if kind == "multichoice":
-            item.single = _flag(element.find("single"))
+        if kind == "multichoice":  # Moodle reads a missing <single> as true
+            single = element.find("single")
+            item.single = single is None or _flag(single)
         elif kind == "truefalse":
             self._true_false(item)
         elif kind == "shortanswer":
