@@ -176,7 +176,6 @@ def _finalize(
     attempt.submitted_by = by
     attempt.submitted_at = min(now, attempt.deadline) if by in TIME_RAN_OUT else now
     db.session.flush()
-    record_attempt(attempt, list(questions.values()))  # the item analysis's sums, in this transaction
     record_event(
         attempt.user_id if by != "server" else None, "quiz.attempt_submitted", "quiz_attempt", attempt.id,
         by=by, score=score.points, max=score.max_points, percent=score.percent, passed=score.passed,
@@ -189,6 +188,9 @@ def _finalize(
         )
     )  # fmt: skip
     events.emit(events.ProgressChanged(user_id=attempt.user_id, track_id=quiz.track_id))
+    # The item analysis's sums, in this transaction; last, so that the rows every finishing attempt of the quiz
+    # updates stay locked only until the caller commits (lms.quizzes.itemstats).
+    record_attempt(attempt, list(questions.values()))
 
 
 def finalize_overdue(
