@@ -36,8 +36,11 @@ def finalize_overdue_command() -> None:
     "-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
     help="Write the CSV to this file (default: print it).",
 )  # fmt: skip
+@click.option(
+    "--rebuild", is_flag=True, help="First recompute the kept item sums from the attempts (after upgrading)."
+)
 @with_appcontext
-def item_report_command(quiz_slug: str | None, output: str | None) -> None:
+def item_report_command(quiz_slug: str | None, output: str | None, rebuild: bool) -> None:
     """Item statistics of each quiz's current version as CSV: responses, facility, discrimination, and the flags
     of the analysis page (too few responses, too easy, too hard, not discriminating) with their reasons."""
     from lms.csv_export import render_csv
@@ -46,6 +49,11 @@ def item_report_command(quiz_slug: str | None, output: str | None) -> None:
 
     finalize_overdue()
     try:
+        if rebuild:
+            from lms.quizzes.operations import rebuild_item_counts
+
+            for slug, number, counted in rebuild_item_counts(quiz_slug):
+                click.echo(f"Rebuilt {slug} version {number}: {counted} attempt(s).", err=True)
         rows = item_report_rows(quiz_slug)
     except DomainError as error:
         raise click.ClickException(error.message) from error
@@ -82,4 +90,8 @@ def register(app: Flask) -> None:
     )
     lms_cli.add_command(finalize_overdue_command)
     lms_cli.add_command(item_report_command)
+    from lms.quizzes.importing.commands import export_questions_command, import_questions_command
+
+    lms_cli.add_command(import_questions_command)
+    lms_cli.add_command(export_questions_command)
     register_periodic("quizzes.finalize_overdue", timedelta(minutes=1), finalize_overdue)

@@ -3,7 +3,12 @@ from weak students (discrimination index), how often each choice was picked, and
 
 Each item is flagged when it needs a person's look (flag_item): too few responses to judge (under 30); once there
 are enough, a facility (the average share of its points earned) above 0.95 or below 0.2, or a discrimination index
-below 0.1. Each flag says why in plain words."""
+below 0.1. Each flag says why in plain words.
+
+Everything is computed from sums over the attempts (Counts), which lms.quizzes.itemstats keeps as attempts finish.
+Attempts tied on the score at the edge of the upper or lower 27 % share its last places (each counts for the
+share of one attempt that is left), so the index does not depend on the order the attempts are read in; before the
+sums, the database's row order chose among them."""
 
 from __future__ import annotations
 
@@ -12,8 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup, escape
-
-from lms.quizzes.scoring import is_choice_selected
 
 GROUP_SHARE = 0.27  # Kelley's upper and lower 27%
 MIN_RESPONSES = 30  # fewer, and facility and discrimination say little
@@ -110,13 +113,6 @@ def _is_right(result: dict[str, Any]) -> bool:
     return result["max"] > 0 and abs(result["points"] - result["max"]) < 1e-9
 
 
-def _p_right(group: list[dict[str, Any]], question_id: str) -> float | None:
-    shown = [a["results"][question_id] for a in group if question_id in a["results"]]
-    if not shown:
-        return None
-    return sum(1 for r in shown if _is_right(r)) / len(shown)
-
-
 def histogram(percents: list[float], bins: int = 10) -> list[int]:
     counts = [0] * bins
     for percent in percents:
@@ -125,57 +121,131 @@ def histogram(percents: list[float], bins: int = 10) -> list[int]:
     return counts
 
 
+def pick_of(answer: Any) -> str:
+    """A short answer as counted among the common answers: spaces and case do not count."""
+    return " ".join(str(answer).split()).casefold()[:PICK_MAX]
+
+
+PICK_MAX = 1000
+
+
+@dataclass
+class Counts:
+    """What the analysis needs from a version's submitted attempts, as sums that one attempt adds to
+    (`lms.quizzes.itemstats` keeps them in a table, updated as each attempt is finished): attempts per score,
+    per question the attempts shown it and right per score, the sum of the share of its points earned, and how
+    often each choice (its id), true or false ("true"/"false") or short answer (`pick_of`) was given."""
+
+    attempts: dict[float, int] = field(default_factory=dict)
+    shown: dict[str, dict[float, int]] = field(default_factory=dict)
+    right: dict[str, dict[float, int]] = field(default_factory=dict)
+    fraction_sum: dict[str, float] = field(default_factory=dict)
+    picks: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def add(self, question_types: dict[str, str], percent: float, results: dict[str, Any]) -> None:
+        percent = float(percent)
+        self.attempts[percent] = self.attempts.get(percent, 0) + 1
+        for qid, result in results.items():
+            if qid not in question_types:
+                continue
+            shown = self.shown.setdefault(qid, {})
+            shown[percent] = shown.get(percent, 0) + 1
+            right = self.right.setdefault(qid, {})
+            right[percent] = right.get(percent, 0) + (1 if _is_right(result) else 0)
+            self.fraction_sum[qid] = self.fraction_sum.get(qid, 0.0) + result["points"] / result["max"]
+            self.picks.setdefault(qid, Counter()).update(picks_of(question_types[qid], result["answer"]))
+
+
+def picks_of(kind: str, answer: Any) -> list[str]:
+    if kind == "single":
+        return [answer] if isinstance(answer, str) else []
+    if kind == "multiple":
+        return [a for a in answer or [] if isinstance(a, str)]
+    if kind == "true_false":
+        return ["true"] if answer is True else ["false"] if answer is False else []
+    return [pick_of(answer)] if answer else []
+
+
+def _group(bands: list[tuple[float, int]], k: int) -> dict[float, float]:
+    """The weight of each score band in a group of k attempts taken from the bands in order: whole bands, then a
+    share of the band at the edge when its attempts tie there (each of them counts k_left/band of one attempt, so
+    the group does not depend on the order of tied attempts)."""
+    weights, left = {}, k
+    for percent, count in bands:
+        if left <= 0:
+            break
+        weights[percent] = min(1.0, left / count)
+        left -= count
+    return weights
+
+
+def _p_right(counts: Counts, qid: str, weights: dict[float, float]) -> float | None:
+    shown = sum(w * counts.shown.get(qid, {}).get(p, 0) for p, w in weights.items())
+    if shown <= 0:
+        return None
+    return sum(w * counts.right.get(qid, {}).get(p, 0) for p, w in weights.items()) / shown
+
+
 def analyse(questions: list[dict[str, Any]], attempts: list[dict[str, Any]]) -> Analysis:
     """`attempts`: [{"percent": float, "results": {question id: {"answer", "points", "max"}}}], all scored."""
-    ranked = sorted(attempts, key=lambda a: a["percent"])
-    k = max(1, round(GROUP_SHARE * len(ranked))) if len(ranked) >= 2 else 0
-    lower, upper = ranked[:k], ranked[len(ranked) - k :] if k else []
+    counts = Counts()
+    types = {q["id"]: q["type"] for q in questions}
+    for attempt in attempts:
+        counts.add(types, attempt["percent"], attempt["results"])
+    return analyse_counts(questions, counts)
+
+
+def analyse_counts(questions: list[dict[str, Any]], counts: Counts) -> Analysis:
+    """The analysis from the sums of the attempts (Counts): the upper and lower groups are Kelley's 27 % by score."""
+    n = sum(counts.attempts.values())
+    k = max(1, round(GROUP_SHARE * n)) if n >= 2 else 0
+    bands = sorted(counts.attempts.items())
+    lower, upper = (_group(bands, k), _group(bands[::-1], k)) if k else ({}, {})
     stats = []
     for question in questions:
         qid = question["id"]
-        results = [a["results"][qid] for a in attempts if qid in a["results"]]
-        p_upper, p_lower = (_p_right(upper, qid), _p_right(lower, qid)) if k else (None, None)
+        shown = sum(counts.shown.get(qid, {}).values())
+        p_upper, p_lower = (_p_right(counts, qid, upper), _p_right(counts, qid, lower)) if k else (None, None)
         discrimination = round(p_upper - p_lower, 2) if p_upper is not None and p_lower is not None else None
         stat = QuestionStat(
             id=qid,
             prompt=question["prompt"],
             type=question["type"],
-            shown=len(results),
-            right=sum(1 for r in results if _is_right(r)),
-            mean_fraction=round(sum(r["points"] / r["max"] for r in results) / len(results), 3)
-            if results
-            else None,
+            shown=shown,
+            right=sum(counts.right.get(qid, {}).values()),
+            mean_fraction=round(counts.fraction_sum.get(qid, 0.0) / shown, 3) if shown else None,
             discrimination=discrimination,
         )
-        stat.choices = _choice_stats(question, [r["answer"] for r in results])
+        stat.choices = _choice_stats(question, counts.picks.get(qid, Counter()), shown)
         stat.flags = flag_item(stat)
         stats.append(stat)
-    percents = [a["percent"] for a in attempts]
+    total = sum(p * c for p, c in bands)
+    bins = [0] * 10
+    for percent, count in bands:
+        bins[min(9, max(0, int(percent // 10)))] += count
     return Analysis(
-        attempts=len(attempts),
-        mean_percent=round(sum(percents) / len(percents), 1) if percents else None,
+        attempts=n,
+        mean_percent=round(total / n, 1) if n else None,
         questions=stats,
-        histogram=histogram(percents),
+        histogram=bins,
     )
 
 
-def _choice_stats(question: dict[str, Any], answers: list[Any]) -> list[ChoiceStat]:
-    shown = len(answers) or 1
+def _choice_stats(question: dict[str, Any], picks: Counter[str], shown: int) -> list[ChoiceStat]:
+    shown = shown or 1
     kind = question["type"]
     if kind in ("single", "multiple"):
-        out = []
-        for choice in question["choices"]:
-            count = sum(1 for answer in answers if is_choice_selected(question, answer, choice["id"]))
-            out.append(ChoiceStat(choice["text"], choice["correct"], count, round(100 * count / shown, 1)))
-        return out
+        return [
+            ChoiceStat(c["text"], c["correct"], picks[c["id"]], round(100 * picks[c["id"]] / shown, 1))
+            for c in question["choices"]
+        ]
     if kind == "true_false":
         return [
-            ChoiceStat(label, value is question["answer"], n, round(100 * n / shown, 1))
-            for label, value in (("True", True), ("False", False))
-            for n in [sum(1 for a in answers if a is value)]
+            ChoiceStat(label, value is question["answer"], picks[key], round(100 * picks[key] / shown, 1))
+            for label, value, key in (("True", True, "true"), ("False", False, "false"))
         ]
-    common = Counter(" ".join(str(a).split()).casefold() for a in answers if a)
-    return [ChoiceStat(text, False, n, round(100 * n / shown, 1)) for text, n in common.most_common(5)]
+    common = sorted(((n, text) for text, n in picks.items() if n), key=lambda x: (-x[0], x[1]))[:5]
+    return [ChoiceStat(text, False, n, round(100 * n / shown, 1)) for n, text in common]
 
 
 def histogram_svg(counts: list[int], *, width: int = 520, height: int = 220) -> Markup:

@@ -36,6 +36,7 @@ from lms.quizzes.attempts import (
     questions_of,
 )
 from lms.quizzes.deadlines import is_overdue, network_grace, save_cutoff
+from lms.quizzes.itemstats import record_attempt
 from lms.quizzes.models import IN_PROGRESS, SUBMITTED, AnswerSave, Attempt
 from lms.quizzes.scoring import AnswerInvalid, AttemptScore, normalize_answer, score_attempt
 from lms.timezones import format_time
@@ -155,6 +156,7 @@ def _finalize(
 ) -> None:
     """Score the attempt with its saved answers and close it (the caller holds the lock and commits)."""
     quiz = attempt.quiz
+    questions = questions if questions is not None else questions_of(attempt)
     saved, score = _score_saved(attempt, questions)
     answers = {qid: answer.value for qid, answer in saved.items()}
     attempt.results = {
@@ -186,6 +188,9 @@ def _finalize(
         )
     )  # fmt: skip
     events.emit(events.ProgressChanged(user_id=attempt.user_id, track_id=quiz.track_id))
+    # The item analysis's sums, in this transaction; last, so that the rows every finishing attempt of the quiz
+    # updates stay locked only until the caller commits (lms.quizzes.itemstats).
+    record_attempt(attempt, list(questions.values()))
 
 
 def finalize_overdue(

@@ -7,8 +7,9 @@ import sqlalchemy as sa
 
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.quizzes.analysis import Analysis, analyse
-from lms.quizzes.models import SUBMITTED, Attempt, Quiz, QuizVersion
+from lms.quizzes.analysis import Analysis, analyse_counts
+from lms.quizzes.itemstats import counts_of, rebuild
+from lms.quizzes.models import Quiz, QuizVersion
 
 REPORT_HEADER = (
     "quiz", "version", "question", "type", "prompt", "responses", "facility", "discrimination", "flags", "reasons",
@@ -24,13 +25,30 @@ def versions_of(quiz: Quiz) -> list[QuizVersion]:
 
 
 def analyse_version(version: QuizVersion) -> Analysis:
-    """The item analysis of one version from its submitted attempts (finalize overdue ones first to count them)."""
-    rows = db.session.execute(
-        sa.select(Attempt.percent, Attempt.results).where(
-            Attempt.quiz_version_id == version.id, Attempt.state == SUBMITTED
-        )
-    ).all()
-    return analyse(version.questions, [{"percent": r.percent, "results": r.results} for r in rows])
+    """The item analysis of one version from its submitted attempts (finalize overdue ones first to count them),
+    read from the sums kept as attempts finish (lms.quizzes.itemstats), or a scan where they are not complete."""
+    counts, _ = counts_of(version)
+    return analyse_counts(version.questions, counts)
+
+
+def rebuild_item_counts(quiz_slug: str | None = None) -> list[tuple[str, int, int]]:
+    """Recompute the kept sums of every version of every quiz (or of the one named) from its submitted attempts,
+    one version per transaction: (quiz slug, version number, attempts counted) each."""
+    stmt = sa.select(Quiz.slug, QuizVersion).join(QuizVersion, QuizVersion.quiz_id == Quiz.id)
+    if quiz_slug is not None:
+        stmt = stmt.where(Quiz.slug == quiz_slug)
+    targets = [
+        (slug, version.id, version.number)
+        for slug, version in db.session.execute(stmt.order_by(Quiz.slug, QuizVersion.number))
+    ]
+    if quiz_slug is not None and not targets:
+        raise DomainError(f"There is no quiz {quiz_slug!r}.", field="quiz")
+    done = []
+    for slug, version_id, number in targets:
+        version = db.session.get(QuizVersion, version_id)
+        done.append((slug, number, rebuild(version)))
+        db.session.commit()
+    return done
 
 
 def item_report_rows(quiz_slug: str | None = None) -> list[tuple[object, ...]]:

@@ -11,6 +11,7 @@ from lms.content import Change, ContentKind, ContentSet
 from lms.courses.models import Module, Track
 from lms.extensions import db
 from lms.quizzes.closing import extend_cut_attempts
+from lms.quizzes.itemstats import mark_complete
 from lms.quizzes.models import Quiz, QuizVersion
 from lms.quizzes.quizset import check_quiz_files
 from lms.quizzes.spec import QuizSpec
@@ -72,15 +73,16 @@ def sync(content: ContentSet) -> list[Change]:
         if latest.get(quiz.id) != spec.content_hash:
             # New questions make a new version; attempts already taken stay with the one they were taken on.
             quiz.current_version += 1
-            db.session.add(
-                QuizVersion(
-                    quiz_id=quiz.id,
-                    number=quiz.current_version,
-                    content_hash=spec.content_hash,
-                    questions=spec.questions,
-                    created_at=now,
-                )
+            version = QuizVersion(
+                quiz_id=quiz.id,
+                number=quiz.current_version,
+                content_hash=spec.content_hash,
+                questions=spec.questions,
+                created_at=now,
             )
+            db.session.add(version)
+            db.session.flush()
+            mark_complete(version.id)  # no attempts yet: its item sums are complete (lms.quizzes.itemstats)
         changes.append(Change("quiz", spec.slug, action))
     for slug, quiz in existing.items():
         if slug not in specs and quiz.retired_at is None:

@@ -198,3 +198,27 @@ class QuizOverride(db.Model):
         sa.CheckConstraint("kind IN ('extra_attempt', 'reopen')", name="kind_known"),
         sa.CheckConstraint("kind != 'reopen' OR until IS NOT NULL", name="reopen_has_until"),
     )
+
+
+class ItemCount(db.Model):
+    """One sum of a quiz version's item analysis (lms.quizzes.analysis.Counts), kept as attempts finish so the
+    analysis page reads O(items) rows, not every attempt (lms.quizzes.itemstats). `kind`: "a" attempts with the
+    score `value`; "q" attempts shown the question with that score (`total`: how many got it right); "f" attempts
+    shown the question (`total`: the sum of the share of its points earned); "p" how often the pick `value` (a
+    choice id, "true"/"false", a short answer) was given."""
+
+    __tablename__ = "quiz_item_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_version_id: Mapped[int] = mapped_column(sa.ForeignKey("quiz_versions.id"))
+    kind: Mapped[str] = mapped_column(sa.String(1))
+    question_id: Mapped[str] = mapped_column(sa.String(100), default="")
+    value: Mapped[str] = mapped_column(sa.String(1000), default="")
+    count: Mapped[int] = mapped_column(default=0)
+    total: Mapped[float] = mapped_column(sa.Float, default=0.0)
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "quiz_version_id", "kind", "question_id", "value", name="uq_quiz_item_counts_key"
+        ),
+    )

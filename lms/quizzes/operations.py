@@ -55,7 +55,7 @@ from lms.quizzes.fast import (
     save_answer_at_once,
 )
 from lms.quizzes.finishing import answers_were_closed, finalize_overdue, read_attempt, submit_attempt
-from lms.quizzes.items import analyse_version, item_report_rows, versions_of
+from lms.quizzes.items import analyse_version, item_report_rows, rebuild_item_counts, versions_of
 from lms.quizzes.reports import (
     BlueprintRow,
     ExamBlueprint,
@@ -149,6 +149,7 @@ __all__ = [
     "quizzes_for_track",
     "read_attempt",
     "read_reader_and_attempt",
+    "rebuild_item_counts",
     "recertification_exam",
     "reopen_quiz_for",
     "review_of",
