@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "c21d00000001"
-down_revision = "c14a7e2b0001"
+down_revision = "c22a55000001"
 branch_labels = None
 depends_on = None
 
