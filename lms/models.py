@@ -10,6 +10,7 @@ from lms.courses.models import Enrollment, Lesson, LessonCompletion, Module, Tra
 from lms.jobs import Job
 from lms.notifications import models as notifications_models
 from lms.quizzes import models as quizzes_models
+from lms.roster.models import StagedRoster
 
 __all__ = [
     "AuditEvent",
@@ -18,6 +19,7 @@ __all__ = [
     "Lesson",
     "LessonCompletion",
     "Module",
+    "StagedRoster",
     "Track",
     "User",
     "UserSession",
