@@ -50,6 +50,11 @@ def _decode(data: bytes) -> str:
         raise RosterFileError(
             f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB: split it into smaller files."
         )
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise RosterFileError(
+            f"The file holds binary data (line {line}), not CSV text: save it as “CSV UTF-8” and upload it again."
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -115,7 +120,7 @@ def parse_roster(data: bytes) -> ParsedFile:
     tracks are known). Blank lines are skipped. RosterFileError for the file as a whole."""
     text = _decode(data)
     first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=False)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=True)
     try:
         header = next(reader, None)
         if not header or not any(cell.strip() for cell in header):
