@@ -20,7 +20,9 @@ from tests.test_account_email_confirmation import link_in
 
 @pytest.fixture
 def tracks(app):
-    return rows.make_track("strategist", "Social Media Strategist"), rows.make_track("analyst", "Data Analyst")
+    return rows.make_track("strategist", "Social Media Strategist"), rows.make_track(
+        "analyst", "Data Analyst"
+    )
 
 
 def csv(*lines: str) -> bytes:

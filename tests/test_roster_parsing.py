@@ -14,7 +14,9 @@ from lms.roster.parsing import RosterFileError, parse_roster
 
 
 def test_headers_in_any_case_and_order_with_a_bom_and_semicolons():
-    data = "\ufeffTrack;EMAIL; Name ;Cohort;Phone\r\nstrategist;Ada@Example.org;  Ada   Lovelace ;Spring;123\r\n"
+    data = (
+        "\ufeffTrack;EMAIL; Name ;Cohort;Phone\r\nstrategist;Ada@Example.org;  Ada   Lovelace ;Spring;123\r\n"
+    )
     parsed = parse_roster(data.encode("utf-8"))
     [row] = parsed.rows
     assert (row.line, row.email, row.name, row.track, row.cohort) == (
@@ -28,7 +30,9 @@ def test_headers_in_any_case_and_order_with_a_bom_and_semicolons():
 
 
 def test_the_cohort_column_is_optional_and_blank_lines_are_skipped():
-    parsed = parse_roster(b"email,name,track\n\nada@example.org,Ada,strategist\n,,\n\ngrace@example.org,Grace,x\n")
+    parsed = parse_roster(
+        b"email,name,track\n\nada@example.org,Ada,strategist\n,,\n\ngrace@example.org,Grace,x\n"
+    )
     assert [(r.line, r.email, r.cohort) for r in parsed.rows] == [
         (3, "ada@example.org", ""),
         (6, "grace@example.org", ""),
@@ -36,7 +40,9 @@ def test_the_cohort_column_is_optional_and_blank_lines_are_skipped():
 
 
 def test_a_quoted_cell_over_several_lines_keeps_the_line_it_starts_on():
-    parsed = parse_roster(b'email,name,track\n"ada@example.org","Ada\nLovelace",strategist\nb@example.org,B,x\n')
+    parsed = parse_roster(
+        b'email,name,track\n"ada@example.org","Ada\nLovelace",strategist\nb@example.org,B,x\n'
+    )
     assert [(r.line, r.name) for r in parsed.rows] == [(2, "Ada Lovelace"), (4, "B")]
 
 
