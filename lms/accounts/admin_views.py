@@ -8,9 +8,8 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
-from lms.accounts import operations
+from lms.accounts import directory, operations
 from lms.accounts.access import acting_user, admin_required
-from lms.accounts.directory import STATUSES, list_users
 from lms.accounts.forms import EmptyForm, InviteForm, RoleForm
 from lms.accounts.models import Role, User
 from lms.accounts.views import _show_error, bp
@@ -32,14 +31,14 @@ def admin_users() -> Any:
     query = request.args.get("q", "").strip()
     role = request.args.get("role", "")
     status = request.args.get("status", "")
-    page = list_users(query, role, status, page_number(request.args))
+    page = directory.list_users(query, role, status, page_number(request.args))
     return render_template(
         "admin/users.html",
         page=page,
         query=query,
         role=role,
         status=status,
-        statuses=list(STATUSES),
+        count_cap=directory.COUNT_CAP,
         roles=list(Role),
         form=RoleForm(),
         action_form=EmptyForm(),
