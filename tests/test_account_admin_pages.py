@@ -33,9 +33,13 @@ def test_an_admin_invites_a_user_from_the_form(client, login, admin, account_mai
     assert ada.role == "instructor" and audited("user.invited", ada).actor_id == admin.id
     [mail] = account_mail
     assert mail.to == "ada@example.org" and link_in(mail, "reset-password")
-    taken = client.post("/admin/users/new", data={"email": "ada@example.org", "full_name": "A", "role": "student"})
+    taken = client.post(
+        "/admin/users/new", data={"email": "ada@example.org", "full_name": "A", "role": "student"}
+    )
     assert taken.status_code == 422 and "already exists" in taken.get_data(as_text=True)
-    bad_role = client.post("/admin/users/new", data={"email": "b@example.org", "full_name": "B", "role": "root"})
+    bad_role = client.post(
+        "/admin/users/new", data={"email": "b@example.org", "full_name": "B", "role": "root"}
+    )
     assert bad_role.status_code == 422 and accounts.find_user_by_email("b@example.org") is None
     assert len(account_mail) == 1
 
