@@ -87,11 +87,13 @@ def _apply(preview: RosterPreview, actor: User | None, now: datetime) -> RosterR
     tracks: dict[int, Track] = {}
     cohorts: dict[tuple[int, str], int] = {}
     created = enrolled = cohorts_created = moves = 0
+    # One slow hash for every invitation of the file (not one each: 5,000 scrypt hashes would take minutes).
+    unusable = accounts.unusable_password_hash() if preview.counts[CREATE] else None
     for row in preview.rows:
         assert row.track_id is not None  # noqa: S101 (an applied file has no error rows)
         user = users.get(row.email)
         if user is None and row.kind == CREATE:
-            user = accounts.invite_user(actor, row.email, row.name, Role.STUDENT)
+            user = accounts.invite_user(actor, row.email, row.name, Role.STUDENT, unusable_hash=unusable)
             created += 1
         elif user is None:
             user = db.session.get(User, row.user_id)
