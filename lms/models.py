@@ -10,6 +10,7 @@ from lms.courses.models import Enrollment, Lesson, LessonCompletion, Module, Tra
 from lms.jobs import Job
 from lms.notifications import models as notifications_models
 from lms.quizzes import models as quizzes_models
+from lms.roster.models import StagedRoster
 from lms.sso.models import SsoIdentity
 from lms.webhooks import models as webhooks_models
 
@@ -21,6 +22,7 @@ __all__ = [
     "LessonCompletion",
     "Module",
     "SsoIdentity",
+    "StagedRoster",
     "Track",
     "User",
     "UserSession",

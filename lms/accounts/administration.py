@@ -39,9 +39,22 @@ def _active_admins() -> int:
     )
 
 
-def invite_user(actor: User | None, email: str, full_name: str, role: Role = Role.STUDENT) -> User:
+def unusable_password_hash() -> str:
+    """A real hash (sign-in takes as long as for anyone) of a random secret that is thrown away at once."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
+def invite_user(
+    actor: User | None,
+    email: str,
+    full_name: str,
+    role: Role = Role.STUDENT,
+    *,
+    unusable_hash: str | None = None,
+) -> User:
     """Create an account for `email` and write its invitation email (the caller commits). The address must be
-    free; the name is cleaned as on sign-up."""
+    free; the name is cleaned as on sign-up. `unusable_hash`: a hash (unusable_password_hash()) of a secret nobody
+    kept, computed once for many invitations (a bulk file): the hash is slow on purpose."""
     # Imported here: operations re-exports this module's verbs.
     from lms.accounts.operations import (
         _clean_name,
@@ -60,7 +73,7 @@ def invite_user(actor: User | None, email: str, full_name: str, role: Role = Rol
         email=email,
         full_name=full_name,
         # Nobody knows this password: the invitation's link is the way in.
-        password_hash=hash_password(secrets.token_urlsafe(32)),
+        password_hash=unusable_hash or unusable_password_hash(),
         role=role.value,
         email_verified_at=None,
     )

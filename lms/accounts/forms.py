@@ -149,3 +149,21 @@ class RoleForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change something (sign out, enrol)."""
+
+
+class InviteForm(FlaskForm):
+    """An admin creates an account for someone, who gets an email to choose their password."""
+
+    email = _email_field()
+    full_name = StringField(
+        "Full name",
+        filters=[_strip],
+        validators=[
+            InputRequired("Enter the person's full name."),
+            Length(max=200, message="Use at most 200 characters."),
+        ],
+        description="Printed on their certificates; they can correct it later.",
+    )
+    role = SelectField(
+        "Role", choices=[SelectChoice(r.value, r.label) for r in Role], default=Role.STUDENT.value
+    )

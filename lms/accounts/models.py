@@ -129,6 +129,8 @@ class User(Identity, db.Model):
         sa.CheckConstraint(
             "accommodation_factor >= 1 AND accommodation_factor <= 4", name="accommodation_factor_range"
         ),
+        # The admin's user list: newest first, one page at a time, without sorting the whole table.
+        sa.Index("ix_users_created_at_id", "created_at", "id"),
     )
 
     @property

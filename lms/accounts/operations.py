@@ -21,6 +21,7 @@ from lms.accounts.administration import (  # noqa: F401  (admin verbs, re-export
     invite_user,
     reactivate_user,
     send_reset_for,
+    unusable_password_hash,
 )
 from lms.accounts.emails import link, send_account_email
 from lms.accounts.external import (  # noqa: F401  (for lms.sso: accounts a provider vouches for)

@@ -1,15 +1,14 @@
-"""Account pages: register, sign in and out, profile, password, and the admin's user list."""
+"""Account pages: register, sign in and out, profile, password (the admin's user pages: admin_views)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from lms.accounts import operations, session_views, throttling
-from lms.accounts.access import acting_user, admin_required, anonymous_only, login_required, public
+from lms.accounts.access import acting_user, anonymous_only, login_required, public
 from lms.accounts.forms import (
     ChangePasswordForm,
     EmailChangeForm,
@@ -19,10 +18,8 @@ from lms.accounts.forms import (
     ProfileForm,
     RegisterForm,
     ResetPasswordForm,
-    RoleForm,
     TimeZoneForm,
 )
-from lms.accounts.models import Role, User
 from lms.accounts.redirects import safe_next
 from lms.dashboard import Panel, register_panel
 from lms.errors import DomainError
@@ -126,7 +123,9 @@ def logout() -> Any:
 def _account_page(
     profile_form: ProfileForm, email_form: EmailChangeForm, time_zone_form: TimeZoneForm | None = None
 ) -> Any:
-    errors = profile_form.errors or email_form.errors or (time_zone_form is not None and time_zone_form.errors)
+    errors = (
+        profile_form.errors or email_form.errors or (time_zone_form is not None and time_zone_form.errors)
+    )
     page = render_template(
         "accounts/profile.html", form=profile_form, email_form=email_form, **_time_zone_form(time_zone_form)
     )
@@ -345,42 +344,5 @@ def reset_password(token: str) -> Any:
     return render_template("accounts/reset_password.html", form=form), 200 if not form.errors else 422
 
 
-@bp.route("/admin/users")
-@admin_required
-def admin_users() -> Any:
-    query = request.args.get("q", "").strip()
-    role = request.args.get("role", "")
-    stmt = sa.select(User).order_by(User.created_at.desc(), User.id.desc())
-    if query:
-        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        stmt = stmt.where(
-            sa.or_(
-                User.email.like(pattern, escape="\\"),
-                sa.func.lower(User.full_name).like(pattern, escape="\\"),
-            )
-        )
-    if role in {r.value for r in Role}:
-        stmt = stmt.where(User.role == role)
-    page = db.paginate(stmt, per_page=25, error_out=False)
-    return render_template(
-        "admin/users.html", page=page, query=query, role=role, roles=list(Role), form=RoleForm()
-    )
-
-
-@bp.route("/admin/users/<int:user_id>/role", methods=["POST"])
-@admin_required
-def admin_set_role(user_id: int) -> Any:
-    user = db.get_or_404(User, user_id)
-    form = RoleForm()
-    if form.validate_on_submit():
-        try:
-            operations.set_role(acting_user(), user, Role(form.role.data))
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            flash(f"{user.full_name} is now {Role(form.role.data).label.lower()}.", "success")
-    else:
-        flash("Choose one of the listed roles.", "error")
-    return redirect(url_for("accounts.admin_users", **request.args))
+# The admin's user pages live in admin_views, on this blueprint: imported last, once `bp` exists.
+from lms.accounts import admin_views  # noqa: E402, F401

@@ -193,6 +193,34 @@ def enroll(user: User, track: Track, at: datetime | None = None) -> Enrollment:
     return enrollment
 
 
+def enroll_on_behalf(
+    actor: User | None, user: User, track: Track, at: datetime | None = None, cohort_id: int | None = None
+) -> Enrollment | None:
+    """An admin enrols `user` (a bulk enrolment file, the API), or reopens the enrolment they left: as `enroll`,
+    but the address need not be confirmed yet (an invited account confirms it with its invitation's link), the
+    audit names the admin, and nothing commits (the caller commits once, so a whole file is one transaction).
+    None, changing nothing, when the enrolment is already active."""
+    at = at or now_utc()
+    if track.retired_at is not None:
+        raise DomainError(f"{track.title} is no longer offered, so it does not take new enrolments.")
+    enrollment = find_enrollment(user.id, track.id)
+    if enrollment is not None and enrollment.active:
+        return None
+    if enrollment is None:
+        enrollment = Enrollment(user_id=user.id, track_id=track.id, enrolled_at=at, cohort_id=cohort_id)
+        db.session.add(enrollment)
+        action = "course.enrolled"
+    else:
+        enrollment.left_at = None
+        enrollment.cohort_id = cohort_id if cohort_id is not None else enrollment.cohort_id
+        action = "course.reenrolled"
+    db.session.flush()  # an IntegrityError (enrolled at this very moment) is the caller's: it rolls back
+    actor_id = actor.id if actor is not None else None
+    record_event(actor_id, action, "track", track.id, track=track.slug, user_id=user.id, cohort_id=cohort_id)
+    events.emit(events.Enrolled(user_id=user.id, track_id=track.id))
+    return enrollment
+
+
 def leave(user: User, track: Track, at: datetime | None = None) -> Enrollment:
     """Leave a track; the enrolment row and every completion stay, so enrolling again picks up where they were."""
     enrollment = find_enrollment(user.id, track.id)

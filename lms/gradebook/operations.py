@@ -26,6 +26,13 @@ def track_cohorts(track_id: int) -> list[Cohort]:
 
 def create_cohort(staff: User, track: Track, name: str, starts_on: date | None, now: datetime) -> Cohort:
     """A new cohort of the track starting at 00:00 UTC on `starts_on`; names are unique within a track."""
+    cohort = add_cohort(staff, track, name, starts_on, now)
+    db.session.commit()
+    return cohort
+
+
+def add_cohort(staff: User | None, track: Track, name: str, starts_on: date | None, now: datetime) -> Cohort:
+    """As create_cohort, without committing (the caller commits: a bulk enrolment file is one transaction)."""
     name = " ".join((name or "").split())
     if not name:
         raise DomainError("Give the cohort a name.", field="name")
@@ -47,7 +54,7 @@ def create_cohort(staff: User, track: Track, name: str, starts_on: date | None, 
     db.session.add(cohort)
     db.session.flush()
     record_event(
-        staff.id,
+        staff.id if staff is not None else None,
         "cohort.created",
         "cohort",
         cohort.id,
@@ -55,7 +62,6 @@ def create_cohort(staff: User, track: Track, name: str, starts_on: date | None, 
         name=name,
         starts_at=cohort.starts_at.isoformat(),
     )
-    db.session.commit()
     return cohort
 
 
@@ -75,21 +81,25 @@ def assign_cohort(staff: User, track: Track, user_ids: list[int], cohort_id: int
     )
     if len(enrollments) != len(set(user_ids)):
         raise DomainError("Some of the chosen people are not enrolled in this track.", field="students")
-    changed = 0
-    for enrollment in enrollments:
-        if enrollment.cohort_id == cohort_id:
-            continue
-        record_event(
-            staff.id,
-            "cohort.assigned",
-            "enrollment",
-            enrollment.id,
-            user_id=enrollment.user_id,
-            track_id=track.id,
-            old_cohort_id=enrollment.cohort_id,
-            new_cohort_id=cohort_id,
-        )
-        enrollment.cohort_id = cohort_id
-        changed += 1
+    changed = sum(place_in_cohort(staff, enrollment, cohort_id) for enrollment in enrollments)
     db.session.commit()
     return changed
+
+
+def place_in_cohort(staff: User | None, enrollment: Enrollment, cohort_id: int | None) -> bool:
+    """Put one enrolment in the cohort (of its own track: the caller checked), audited, without committing.
+    False when it is there already."""
+    if enrollment.cohort_id == cohort_id:
+        return False
+    record_event(
+        staff.id if staff is not None else None,
+        "cohort.assigned",
+        "enrollment",
+        enrollment.id,
+        user_id=enrollment.user_id,
+        track_id=enrollment.track_id,
+        old_cohort_id=enrollment.cohort_id,
+        new_cohort_id=cohort_id,
+    )
+    enrollment.cohort_id = cohort_id
+    return True

@@ -87,11 +87,45 @@ RULES = [
         admin_only(REDIRECT),
         data=lambda s: {"role": "student"},
     ),
+    Rule("accounts.admin_invite_user", "GET", lambda s: "/admin/users/new", admin_only(200)),
+    Rule(
+        "accounts.admin_invite_user",
+        "POST",
+        lambda s: "/admin/users/new",
+        admin_only(422),
+        data=lambda s: {"email": "bad", "full_name": "X", "role": "student"},
+    ),
+    *(
+        rule
+        for verb in ("deactivate", "reactivate")
+        for rule in (
+            Rule(
+                f"accounts.admin_{verb}_user",
+                "GET",
+                lambda s, verb=verb: f"/admin/users/{s.other_student.id}/{verb}",
+                admin_only(200),
+            ),
+            Rule(
+                f"accounts.admin_{verb}_user",
+                "POST",
+                lambda s, verb=verb: f"/admin/users/{s.other_student.id}/{verb}",
+                admin_only(REDIRECT),
+            ),
+        )
+    ),
+    Rule(
+        "accounts.admin_send_reset",
+        "POST",
+        lambda s: f"/admin/users/{s.other_student.id}/reset-password",
+        admin_only(REDIRECT),
+    ),
 ]
 
 RULES += [
     Rule("accounts.sessions.index", "GET", lambda s: "/account/sessions", signed_in(200)),
-    Rule("accounts.sessions.end_others", "POST", lambda s: "/account/sessions/others/end", signed_in(REDIRECT)),
+    Rule(
+        "accounts.sessions.end_others", "POST", lambda s: "/account/sessions/others/end", signed_in(REDIRECT)
+    ),
     # Another user's session (or none): 404 for everyone signed in.
     Rule("accounts.sessions.end_one", "POST", lambda s: "/account/sessions/999999/end", signed_in(404)),
 ]
