@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and create_all see the whole schema."""
 
 from lms.accounts.models import User, UserSession
+from lms.api.models import ApiRequest, ApiToken
 from lms.assignments import marking_models
 from lms.assignments import models as assignments_models
 from lms.audit import AuditEvent
@@ -12,6 +13,8 @@ from lms.notifications import models as notifications_models
 from lms.quizzes import models as quizzes_models
 
 __all__ = [
+    "ApiRequest",
+    "ApiToken",
     "AuditEvent",
     "Enrollment",
     "Job",

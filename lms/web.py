@@ -225,6 +225,11 @@ class CsrfProtection(compat.CSRFProtectBase):
         super().__init__()
         self._genuine: dict[tuple[Any, str], str] = {}
 
+    def exempt_requests(self, app: Flask, predicate: Any) -> None:
+        """Skip the check for the requests `predicate()` says carry no ambient credential (the API's bearer-token
+        requests, which a browser never sends by itself); every other request of the same route is checked."""
+        app.extensions.setdefault("lms_csrf_exempt_when", []).append(predicate)
+
     def sent_token(self) -> str | None:
         if request.is_json:
             for header in current_app.config["WTF_CSRF_HEADERS"]:
@@ -234,6 +239,8 @@ class CsrfProtection(compat.CSRFProtectBase):
 
     def protect(self, apply_exemptions: bool = False) -> None:
         config = current_app.config
+        if apply_exemptions and any(p() for p in current_app.extensions.get("lms_csrf_exempt_when", ())):
+            return None
         if (
             config.get("WTF_CSRF_TIME_LIMIT") is not None
             or request.method not in config["WTF_CSRF_METHODS"]
@@ -300,6 +307,11 @@ def csrf_token() -> str:
 
 
 def _json_refusal(status: int, error: str, message: str) -> Response:
+    from lms.errors import error_format_for
+
+    answer = error_format_for(request.path)
+    if answer is not None:
+        return answer(status, message, None)  # type: ignore[no-any-return]
     response = jsonify(error=error, message=message, status=status)
     response.status_code = status
     return response

@@ -20,6 +20,8 @@ same code, and each change adds a CertificateEvent with who, when and why, and e
 
 from __future__ import annotations
 
+from lms.certificates.codes import CodeError, ParsedCode, parse_code
+from lms.certificates.eligibility import Eligibility, check_eligibility
 from lms.certificates.history import DEFAULT_TEMPLATE, MAX_REASON_LENGTH, TEMPLATES
 from lms.certificates.issuing import issue_certificate, issue_if_eligible, on_progress_changed
 from lms.certificates.lookup import (
@@ -59,6 +61,9 @@ from lms.certificates.verification import (
 
 __all__ = [
     "DEFAULT_TEMPLATE",
+    "CodeError",
+    "Eligibility",
+    "ParsedCode",
     "MAX_BULK_CODES",
     "MAX_REASON_LENGTH",
     "RENEWAL_WINDOW",
@@ -72,6 +77,8 @@ __all__ = [
     "certificate_pdf",
     "certificate_with_history",
     "certificates_of",
+    "parse_code",
+    "check_eligibility",
     "count_suspended",
     "count_verifications",
     "decide_recertification_exam",

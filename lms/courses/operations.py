@@ -193,6 +193,47 @@ def enroll(user: User, track: Track, at: datetime | None = None) -> Enrollment:
     return enrollment
 
 
+def enrol_for(
+    actor: User, user: User, track: Track, cohort_id: int | None = None, at: datetime | None = None
+) -> Enrollment:
+    """Staff (or an API client acting for an admin) enrol someone, optionally into one of the track's cohorts.
+
+    Unlike `enroll` it does not wait for the student to confirm their address: an admin vouches for the account
+    (an invited one confirms it through its invitation). Refused for a retired track, an inactive account, a
+    cohort of another track, or an enrolment already active; a left enrolment is reopened."""
+    at = at or now_utc()
+    if track.retired_at is not None:
+        raise DomainError(f"{track.title} is no longer offered, so it does not take new enrolments.", field="track")
+    if not user.active:
+        raise DomainError("This account is deactivated: reactivate it before enrolling it.", field="user_id")
+    if cohort_id is not None:
+        from lms.courses.models import Cohort
+
+        cohort = db.session.get(Cohort, cohort_id)
+        if cohort is None or cohort.track_id != track.id:
+            raise DomainError(f"Choose one of the cohorts of {track.title}.", field="cohort_id")
+    enrollment = find_enrollment(user.id, track.id)
+    if enrollment is not None and enrollment.active:
+        raise DomainError(f"{user.full_name} is already enrolled in {track.title}.", field="user_id")
+    if enrollment is None:
+        enrollment = Enrollment(user_id=user.id, track_id=track.id, enrolled_at=at, cohort_id=cohort_id)
+        db.session.add(enrollment)
+        action = "course.enrolled"
+    else:
+        enrollment.left_at = None
+        enrollment.cohort_id = cohort_id if cohort_id is not None else enrollment.cohort_id
+        action = "course.reenrolled"
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise DomainError(f"{user.full_name} is already enrolled in {track.title}.", field="user_id") from error
+    record_event(actor.id, action, "track", track.id, track=track.slug, user_id=user.id, cohort_id=cohort_id)
+    events.emit(events.Enrolled(user_id=user.id, track_id=track.id))
+    db.session.commit()
+    return enrollment
+
+
 def leave(user: User, track: Track, at: datetime | None = None) -> Enrollment:
     """Leave a track; the enrolment row and every completion stay, so enrolling again picks up where they were."""
     enrollment = find_enrollment(user.id, track.id)
