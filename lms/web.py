@@ -179,6 +179,11 @@ class KeptSessionInterface(SecureCookieSessionInterface):
         self._kept: dict[tuple[Any, ...], tuple[dict[str, Any], float]] = {}
         self.now = time.time  # the serializer's own clock (signing times are Unix seconds)
 
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if g.get("lms_stateless"):  # serve_without_session(): nothing of this response goes into a cookie
+            return None
+        return super().save_session(app, session, response)  # type: ignore[no-any-return]
+
     def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
         cookie = request.cookies.get(self.get_cookie_name(app))
         if not cookie or not app.secret_key:
@@ -365,6 +370,12 @@ def _access_record(response: Response) -> str:
         "addr": request.remote_addr,
     }
     return json.dumps(record, separators=(",", ":"))
+
+
+def serve_without_session() -> None:
+    """This response sets no session cookie, whatever the request's hooks did to the session (API responses:
+    their clients authenticate with tokens, and a cookie would only be ambient authority for a browser)."""
+    g.lms_stateless = True
 
 
 def serve_as_anonymous() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from lms.api.tokens import SCOPES
@@ -21,7 +22,7 @@ class TokenForm(FlaskForm):
         description="Who or what uses it, e.g. “HR system”.",
     )
     scopes = ScopesField(
-        "Scopes", choices=[(s, s) for s in SCOPES], description="Grant only what the system needs."
+        "Scopes", choices=[SelectChoice(s, s) for s in SCOPES], description="Grant only what the system needs."
     )
     expires_on = DateField(
         "Expires on",

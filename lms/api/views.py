@@ -10,7 +10,6 @@ from typing import Any
 import flask_smorest
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, json, request
-from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
 from lms.accounts.access import ACCESS_ATTR
@@ -20,6 +19,7 @@ from lms.api.schemas import Problem
 from lms.clock import now_utc
 from lms.errors import TITLES, DomainError, NotFound, answer_errors_under
 from lms.extensions import csrf, db, limiter
+from lms.web import serve_without_session
 
 PREFIX = "/api/v1"
 PROBLEM_TYPE = "application/problem+json"
@@ -234,7 +234,7 @@ def install(app: Flask, blueprints: list[flask_smorest.Blueprint]) -> LmsApi:
                 db.session.rollback()
                 current_app.logger.exception("could not log an API request")
         # Tokens, never cookies: nothing an API response holds goes into a session cookie.
-        request_ctx.session = current_app.session_interface.make_null_session(current_app)
+        serve_without_session()
         return response
 
     return api
