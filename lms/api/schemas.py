@@ -14,6 +14,9 @@ from marshmallow import fields, validate
 ROLES = ("student", "instructor", "admin")
 CERTIFICATE_STATES = ("active", "suspended", "revoked")
 MAX_LIMIT = 100
+# Times the API takes lie within these: far enough from the calendar's ends that no zone conversion overflows.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 class UtcDateTime(fields.DateTime):
@@ -103,7 +106,11 @@ class CohortOut(ma.Schema):
 
 class CohortIn(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    starts_on = fields.Date(required=True, metadata={"description": "The day it starts (00:00 UTC)"})
+    starts_on = fields.Date(
+        required=True,
+        validate=validate.Range(EARLIEST.date(), LATEST.date()),
+        metadata={"description": "The day it starts (00:00 UTC)"},
+    )
 
 
 class CohortList(ma.Schema):
@@ -159,7 +166,9 @@ class CertificateListArgs(PageArgs):
     state = fields.String(validate=validate.OneOf(CERTIFICATE_STATES))
     user_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
     issued_since = fields.AwareDateTime(
-        default_timezone=UTC, metadata={"description": "Issued at or after this time (ISO 8601)"}
+        default_timezone=UTC,
+        validate=validate.Range(EARLIEST, LATEST),
+        metadata={"description": "Issued at or after this time (ISO 8601, between 1970 and 9000)"},
     )
 
 

@@ -127,6 +127,7 @@ def requires(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 raise ApiProblem(401, DETAILS[401] if not _bearer() else "This token is not valid: unknown, expired or revoked.")
             if scope not in token.scopes:
                 raise ApiProblem(403, f"This token lacks the scope {scope}.", required_scope=scope)
+            refuse_nul_characters()
             try:
                 return view(*args, **kwargs)
             except NotFound as error:
@@ -147,6 +148,38 @@ def requires(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return wrapper
 
     return decorate
+
+
+def _nul_in(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_nul_in(k) or _nul_in(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_nul_in(v) for v in value)
+    return False
+
+
+def refuse_nul_characters() -> None:
+    """No text the API takes may hold a NUL character: PostgreSQL cannot store or compare one (it would be a 500),
+    and no name, email, slug or code has one."""
+    errors: dict[str, list[str]] = {}
+    message = "Contains a NUL character (\\u0000), which no value here may hold."
+    for name, value in (request.view_args or {}).items():
+        if _nul_in(value):
+            errors[name] = [message]
+    for name, value in request.args.items(multi=True):
+        if _nul_in(name) or _nul_in(value):
+            errors[name.replace("\x00", "")] = [message]
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, dict):
+        for name, value in body.items():
+            if _nul_in(name) or _nul_in(value):
+                errors[name.replace("\x00", "")] = [message]
+    elif _nul_in(body):
+        errors["body"] = [message]
+    if errors:
+        raise ApiProblem(400, "Some of what was sent holds a NUL character: see errors.", errors=errors)
 
 
 def acting_admin() -> Any:
