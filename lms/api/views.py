@@ -10,6 +10,7 @@ from typing import Any
 import flask_smorest
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, json, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from lms.accounts.access import ACCESS_ATTR
@@ -78,7 +79,17 @@ def _field_errors(messages: Any) -> dict[str, list[str]]:
 
 
 def answer_with_problem(status: int, message: str, exc: BaseException | None) -> Response:
-    """Every error under /api/v1 (lms.errors.answer_errors_under): application/problem+json."""
+    """Every error under /api/v1 (lms.errors.answer_errors_under): application/problem+json, with the headers the
+    error carries (Allow on a 405)."""
+    response = _problem_for(status, message, exc)
+    if isinstance(exc, HTTPException) and not isinstance(exc, ApiProblem):
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+    return response
+
+
+def _problem_for(status: int, message: str, exc: BaseException | None) -> Response:
     if isinstance(exc, ApiProblem):
         return problem(status, exc.detail, **exc.extra)
     data = getattr(exc, "data", None) or {}
@@ -87,7 +98,7 @@ def answer_with_problem(status: int, message: str, exc: BaseException | None) ->
         if status == 400 and "body" in errors and any("JSON" in m for m in errors["body"]):
             return problem(400, "The body is not valid JSON.", errors=errors)
         return problem(status, "Some of what was sent is not valid: see errors.", errors=errors)
-    if status == 400 and "CSRF" in message:
+    if isinstance(exc, CSRFError):
         return problem(400, "Send an API token (Authorization: Bearer ...): the API does not use cookies.")
     return problem(status, DETAILS.get(status, message))
 
