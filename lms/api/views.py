@@ -199,6 +199,9 @@ def acting_admin() -> Any:
     return token.owner
 
 
+_LIMITED: set[str] = set()
+
+
 class LmsApi(flask_smorest.Api):
     """flask-smorest's Api whose errors are documented as problem+json and answered by lms.errors (the app's own
     handler), and which serves no documentation blueprint of its own (lms.api.doc_views serves both)."""
@@ -254,7 +257,9 @@ def install(app: Flask, blueprints: list[flask_smorest.Blueprint]) -> LmsApi:
 
     api.register_converter(DatabaseIdConverter, lambda _c: {"type": "integer", "minimum": 0, "maximum": LARGEST_ID})
     for blueprint in blueprints:
-        limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(blueprint)
+        if blueprint.name not in _LIMITED:  # the limiter is one object per process, whatever the number of apps
+            limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(blueprint)
+            _LIMITED.add(blueprint.name)
         api.register_blueprint(blueprint)
     app.extensions["lms_api"] = api
     answer_errors_under(app, PREFIX, answer_with_problem)
