@@ -10,7 +10,9 @@ from lms.api import tokens
 from lms.clock import now_utc
 
 
-def make_token(admin: User, scopes: Sequence[str] = tokens.SCOPES, days: int = 30, name: str = "HR system") -> str:
+def make_token(
+    admin: User, scopes: Sequence[str] = tokens.SCOPES, days: int = 30, name: str = "HR system"
+) -> str:
     _, secret = tokens.create_token(admin, name, list(scopes), (now_utc() + timedelta(days=days)).date())
     return secret
 

@@ -24,7 +24,9 @@ def post(client, url, secret, **json):
 def complete_track(user, track):
     from lms.courses.models import Lesson
 
-    for lesson in db.session.scalars(db.select(Lesson).where(Lesson.track_id == track.id).order_by(Lesson.id)):
+    for lesson in db.session.scalars(
+        db.select(Lesson).where(Lesson.track_id == track.id).order_by(Lesson.id)
+    ):
         courses.complete_lesson(user, lesson)
 
 
@@ -43,7 +45,11 @@ def test_a_certificate_is_read_by_its_code_with_its_verify_url(client, admin, st
     secret = make_token(admin)
     for code in (earned.display_code, earned.code, earned.display_code.lower()):
         body = client.get(f"/api/v1/certificates/{code}", headers=bearer(secret)).get_json()
-        assert body["code"] == earned.display_code and body["user_id"] == student.id and body["track"] == "strategy"
+        assert (
+            body["code"] == earned.display_code
+            and body["user_id"] == student.id
+            and body["track"] == "strategy"
+        )
         assert body["state"] == "active" and body["status"] == "valid" and body["version"] == 1
         assert body["verify_url"].endswith(f"/verify/{earned.display_code}")
         assert body["issued_at"].endswith("Z") and body["revoked_at"] is None
@@ -62,7 +68,10 @@ def test_certificates_are_listed_with_filters(client, admin, student, make_user,
     make_track(slug="empty")
 
     def codes(query: str) -> list[str]:
-        return [c["code"] for c in client.get(f"/api/v1/certificates?{query}", headers=bearer(secret)).get_json()["items"]]
+        return [
+            c["code"]
+            for c in client.get(f"/api/v1/certificates?{query}", headers=bearer(secret)).get_json()["items"]
+        ]
 
     assert codes("") == [earned.display_code, later.display_code]
     assert codes("track=strategy") == [earned.display_code, later.display_code]
@@ -88,9 +97,16 @@ def test_verification_tells_what_the_public_verify_page_tells(client, admin, ear
     certificates.revoke_certificate(earned, admin, "Issued in error.")
     status, page = both(earned.display_code)
     assert (status, page) == ("revoked", 410)
-    body = client.get(f"/api/v1/certificates/{earned.display_code}/verification", headers=bearer(secret)).get_json()
+    body = client.get(
+        f"/api/v1/certificates/{earned.display_code}/verification", headers=bearer(secret)
+    ).get_json()
     assert body["revoked_reason"] == "Issued in error." and body["holder_name"] == earned.current.holder_name
-    assert client.get("/api/v1/certificates/not-a-code/verification", headers=bearer(secret)).get_json()["status"] == "invalid"
+    assert (
+        client.get("/api/v1/certificates/not-a-code/verification", headers=bearer(secret)).get_json()[
+            "status"
+        ]
+        == "invalid"
+    )
 
 
 def test_revoke_needs_a_reason_and_happens_once(client, admin, earned):
@@ -112,17 +128,26 @@ def test_issue_needs_an_eligible_student_and_no_certificate_held(client, admin, 
 
     newcomer = make_user()
     enrol_directly(newcomer.id, db.session.get(type(earned.track), earned.track_id))
-    refused = is_problem(post(client, "/api/v1/certificates", secret, user_id=newcomer.id, track="strategy"), 422)
+    refused = is_problem(
+        post(client, "/api/v1/certificates", secret, user_id=newcomer.id, track="strategy"), 422
+    )
     assert refused["requirements"] == [{"key": "modules", "label": "All modules complete"}]
 
     # After a revocation the platform never issues again by itself; an eligible student gets one through the API.
     certificates.revoke_certificate(earned, admin, "Issued on the wrong name.")
-    issued = post(client, "/api/v1/certificates", secret, user_id=student.id, track="strategy", reason="Name fixed.")
+    issued = post(
+        client, "/api/v1/certificates", secret, user_id=student.id, track="strategy", reason="Name fixed."
+    )
     assert issued.status_code == 201
     body = issued.get_json()
     assert body["code"] != earned.display_code and body["state"] == "active"
     assert issued.headers["Location"] == f"/api/v1/certificates/{body['code']}"
-    assert "track" in is_problem(post(client, "/api/v1/certificates", secret, user_id=student.id, track="nope"), 422)["errors"]
+    assert (
+        "track"
+        in is_problem(post(client, "/api/v1/certificates", secret, user_id=student.id, track="nope"), 422)[
+            "errors"
+        ]
+    )
 
 
 def test_results_show_progress_and_the_certificate(client, admin, student, earned):
@@ -150,7 +175,9 @@ def test_quiz_results_follow_the_review_policy(client, login, admin, student, tm
     take(client, FAILING)
 
     def quiz() -> dict:
-        return client.get(f"/api/v1/users/{student.id}/results/test-track", headers=bearer(secret)).get_json()["quizzes"][0]
+        return client.get(
+            f"/api/v1/users/{student.id}/results/test-track", headers=bearer(secret)
+        ).get_json()["quizzes"][0]
 
     failed = quiz()
     assert failed["slug"] == "basics-quiz" and failed["passed"] is False

@@ -100,14 +100,21 @@ def test_reads_carry_a_strong_etag_and_answer_304_while_unchanged(client, admin,
 
 def test_every_kind_of_error_is_problem_json(client, admin, monkeypatch):
     headers = bearer(make_token(admin))
-    assert is_problem(client.get("/api/v1/no-such-thing", headers=headers), 404)["instance"] == "/api/v1/no-such-thing"
+    assert (
+        is_problem(client.get("/api/v1/no-such-thing", headers=headers), 404)["instance"]
+        == "/api/v1/no-such-thing"
+    )
     assert is_problem(client.get("/api/v1/users/2147483648", headers=headers), 404)  # past the id range
     refused = client.delete("/api/v1/users", headers=headers)
     is_problem(refused, 405)
     assert set(refused.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
-    broken = client.post("/api/v1/users", data="{not json", content_type="application/json", headers=headers, csrf=False)
+    broken = client.post(
+        "/api/v1/users", data="{not json", content_type="application/json", headers=headers, csrf=False
+    )
     assert "JSON" in is_problem(broken, 400)["detail"]
-    invalid = client.post("/api/v1/users", json={"email": "", "role": "emperor", "extra": 1}, headers=headers, csrf=False)
+    invalid = client.post(
+        "/api/v1/users", json={"email": "", "role": "emperor", "extra": 1}, headers=headers, csrf=False
+    )
     assert set(is_problem(invalid, 422)["errors"]) == {"email", "full_name", "role", "extra"}
     not_an_object = client.post("/api/v1/users", json=[1, 2], headers=headers, csrf=False)
     is_problem(not_an_object, 422)
@@ -138,7 +145,9 @@ def test_each_token_has_its_own_rate_limit(client, admin):
     body = is_problem(limited, 429)
     assert int(limited.headers["Retry-After"]) > 0
     assert "Retry-After" in body["detail"]
-    assert client.get("/api/v1/users", headers=bearer(second)).status_code == 200  # another token: its own count
+    assert (
+        client.get("/api/v1/users", headers=bearer(second)).status_code == 200
+    )  # another token: its own count
 
 
 def test_every_request_with_a_token_is_logged_with_its_owner_and_status(client, admin, student):
@@ -166,7 +175,12 @@ def test_the_openapi_document_is_3_1_and_generated_from_the_code(client, app):
         if rule.endpoint.startswith("api_") and not rule.endpoint.startswith(("api_docs", "api_tokens"))
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
-    documented = {(path, method) for path, item in document["paths"].items() for method in item if method != "parameters"}
+    documented = {
+        (path, method)
+        for path, item in document["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
     assert routes == documented  # every API route, and nothing else
     users = document["paths"]["/api/v1/users"]
     assert users["get"]["security"] == [{"bearerAuth": ["users:read"]}]

@@ -17,10 +17,16 @@ def post(client, url, secret, **json):
 
 def test_creating_a_user_invites_them_and_answers_201_with_location(client, admin, account_mail):
     secret = make_token(admin)
-    response = post(client, "/api/v1/users", secret, email=" Nia@Example.org ", full_name="Nia  Nowak", role="instructor")
+    response = post(
+        client, "/api/v1/users", secret, email=" Nia@Example.org ", full_name="Nia  Nowak", role="instructor"
+    )
     assert response.status_code == 201
     body = response.get_json()
-    assert body["email"] == "nia@example.org" and body["full_name"] == "Nia Nowak" and body["role"] == "instructor"
+    assert (
+        body["email"] == "nia@example.org"
+        and body["full_name"] == "Nia Nowak"
+        and body["role"] == "instructor"
+    )
     assert body["active"] is True and body["email_confirmed"] is False
     assert body["created_at"].endswith("Z")
     assert response.headers["Location"] == f"/api/v1/users/{body['id']}"
@@ -31,7 +37,9 @@ def test_creating_a_user_invites_them_and_answers_201_with_location(client, admi
 
 
 def test_an_email_already_taken_is_a_422_on_the_email_field(client, admin, student):
-    body = is_problem(post(client, "/api/v1/users", make_token(admin), email=student.email, full_name="Again"), 422)
+    body = is_problem(
+        post(client, "/api/v1/users", make_token(admin), email=student.email, full_name="Again"), 422
+    )
     assert "already exists" in body["errors"]["email"][0]
 
 
@@ -39,7 +47,10 @@ def test_users_are_listed_with_filters(client, admin, student, instructor):
     secret = make_token(admin)
 
     def emails(query: str) -> list[str]:
-        return [u["email"] for u in client.get(f"/api/v1/users?{query}", headers=bearer(secret)).get_json()["items"]]
+        return [
+            u["email"]
+            for u in client.get(f"/api/v1/users?{query}", headers=bearer(secret)).get_json()["items"]
+        ]
 
     assert emails("role=instructor") == [instructor.email]
     assert emails(f"email={student.email.upper()}") == [student.email]
@@ -67,12 +78,16 @@ def test_the_token_cannot_deactivate_its_own_admin(client, admin):
 def test_cohorts_of_a_track_are_created_and_listed(client, admin):
     secret = make_token(admin)
     make_track(slug="strategy")
-    created = post(client, "/api/v1/tracks/strategy/cohorts", secret, name="Spring 2027", starts_on="2027-03-01")
+    created = post(
+        client, "/api/v1/tracks/strategy/cohorts", secret, name="Spring 2027", starts_on="2027-03-01"
+    )
     assert created.status_code == 201
     assert created.get_json()["starts_at"] == "2027-03-01T00:00:00Z"
     listed = client.get("/api/v1/tracks/strategy/cohorts", headers=bearer(secret)).get_json()["items"]
     assert [c["name"] for c in listed] == ["Spring 2027"]
-    twice = post(client, "/api/v1/tracks/strategy/cohorts", secret, name="Spring 2027", starts_on="2027-03-01")
+    twice = post(
+        client, "/api/v1/tracks/strategy/cohorts", secret, name="Spring 2027", starts_on="2027-03-01"
+    )
     assert "already has a cohort" in is_problem(twice, 422)["errors"]["name"][0]
     is_problem(client.get("/api/v1/tracks/nope/cohorts", headers=bearer(secret)), 404)
 
@@ -80,9 +95,13 @@ def test_cohorts_of_a_track_are_created_and_listed(client, admin):
 def test_an_invited_user_is_enrolled_into_a_cohort(client, admin):
     secret = make_token(admin)
     track = make_track(slug="strategy")
-    cohort = post(client, "/api/v1/tracks/strategy/cohorts", secret, name="Autumn", starts_on="2026-09-01").get_json()
+    cohort = post(
+        client, "/api/v1/tracks/strategy/cohorts", secret, name="Autumn", starts_on="2026-09-01"
+    ).get_json()
     user = post(client, "/api/v1/users", secret, email="ola@example.org", full_name="Ola").get_json()
-    response = post(client, "/api/v1/enrolments", secret, user_id=user["id"], track="strategy", cohort_id=cohort["id"])
+    response = post(
+        client, "/api/v1/enrolments", secret, user_id=user["id"], track="strategy", cohort_id=cohort["id"]
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["user_id"] == user["id"] and body["track"] == "strategy" and body["cohort_id"] == cohort["id"]
@@ -103,10 +122,22 @@ def test_enrolment_refusals(client, admin, student):
     assert post(client, "/api/v1/enrolments", secret, user_id=student.id, track="strategy").status_code == 201
     again = post(client, "/api/v1/enrolments", secret, user_id=student.id, track="strategy")
     assert "already enrolled" in is_problem(again, 422)["detail"]
-    wrong_cohort = post(client, "/api/v1/enrolments", secret, user_id=student.id, track="strategy", cohort_id=foreign.id)
+    wrong_cohort = post(
+        client, "/api/v1/enrolments", secret, user_id=student.id, track="strategy", cohort_id=foreign.id
+    )
     assert "cohort_id" in is_problem(wrong_cohort, 422)["errors"]
-    assert "track" in is_problem(post(client, "/api/v1/enrolments", secret, user_id=student.id, track="nope"), 422)["errors"]
-    assert "user_id" in is_problem(post(client, "/api/v1/enrolments", secret, user_id=999999, track="strategy"), 422)["errors"]
+    assert (
+        "track"
+        in is_problem(post(client, "/api/v1/enrolments", secret, user_id=student.id, track="nope"), 422)[
+            "errors"
+        ]
+    )
+    assert (
+        "user_id"
+        in is_problem(post(client, "/api/v1/enrolments", secret, user_id=999999, track="strategy"), 422)[
+            "errors"
+        ]
+    )
     assert is_problem(client.get("/api/v1/enrolments/999999", headers=bearer(secret)), 404)
 
 
@@ -114,7 +145,9 @@ def test_enrolments_are_listed_by_track_cohort_and_user(client, admin, student, 
     secret = make_token(admin)
     make_track(slug="strategy")
     make_track(slug="other")
-    cohort = post(client, "/api/v1/tracks/strategy/cohorts", secret, name="A", starts_on="2026-09-01").get_json()
+    cohort = post(
+        client, "/api/v1/tracks/strategy/cohorts", secret, name="A", starts_on="2026-09-01"
+    ).get_json()
     someone = make_user()
     post(client, "/api/v1/enrolments", secret, user_id=student.id, track="strategy", cohort_id=cohort["id"])
     post(client, "/api/v1/enrolments", secret, user_id=someone.id, track="strategy")

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -80,7 +80,12 @@ def test_every_operation_keeps_its_documented_promises(app, api_world):
 # Values Hypothesis reaches rarely in a few examples, but which broke the API before (a NUL reached PostgreSQL, a
 # far-off time overflowed on its way to UTC: both were 500s): each is tried in every parameter and body member.
 EDGE_TEXT = ["a\x00b", "\u202e\U0001f600", " ", "x" * 600, "../../etc/passwd", "' OR 1=1 --"]
-EDGE_TIMES = ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59-05:00", "2026-02-30T00:00:00Z", "2026-12-06T12:00:00"]
+EDGE_TIMES = [
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59-05:00",
+    "2026-02-30T00:00:00Z",
+    "2026-12-06T12:00:00",
+]
 EDGE_NUMBERS = [0, -1, 2**31, 2**63]
 BODIES = {
     "POST /api/v1/users": {"email": "edge@example.org", "full_name": "Edge Case", "role": "student"},
@@ -121,7 +126,11 @@ def test_every_parameter_takes_the_edge_values_without_a_server_error(app, api_w
             variants += [(path, {p["name"]: value}, body) for value in _edges(p["schema"])]
         if body is not None:
             for name, value in body.items():
-                edges = EDGE_NUMBERS if isinstance(value, int) else _edges({"format": "date"} if "_on" in name else {})
+                edges = (
+                    EDGE_NUMBERS
+                    if isinstance(value, int)
+                    else _edges({"format": "date"} if "_on" in name else {})
+                )
                 variants += [(path, {}, {**body, name: edge}) for edge in [*edges, None, ["list"]]]
         for path_parameters, query, payload in variants:
             kwargs = {"body": payload, "media_type": "application/json"} if payload is not None else {}

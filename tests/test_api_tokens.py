@@ -113,7 +113,9 @@ def test_a_token_without_the_scope_gets_a_403_naming_it(client, admin):
     secret = make_token(admin, scopes=["certificates:read"])
     body = is_problem(client.get("/api/v1/users", headers=bearer(secret)), 403)
     assert body["required_scope"] == "users:read" and "users:read" in body["detail"]
-    write = client.post("/api/v1/users", json={"email": "a@example.org", "full_name": "A"}, headers=bearer(secret), csrf=False)
+    write = client.post(
+        "/api/v1/users", json={"email": "a@example.org", "full_name": "A"}, headers=bearer(secret), csrf=False
+    )
     assert is_problem(write, 403)["required_scope"] == "users:write"
     assert client.get("/api/v1/certificates", headers=bearer(secret)).status_code == 200
 
@@ -151,7 +153,12 @@ def test_api_responses_set_no_cookie_even_for_a_signed_in_browser(client, admin)
     for response in (
         client.get("/api/v1/users", headers=bearer(secret)),
         client.get("/api/v1/nowhere", headers=bearer(secret)),
-        client.post("/api/v1/users", json={"email": "c@example.org", "full_name": "C"}, headers=bearer(secret), csrf=False),
+        client.post(
+            "/api/v1/users",
+            json={"email": "c@example.org", "full_name": "C"},
+            headers=bearer(secret),
+            csrf=False,
+        ),
         client.get("/api/v1/users"),
     ):
         assert "Set-Cookie" not in response.headers, response.status_code
@@ -161,7 +168,10 @@ def test_api_responses_set_no_cookie_even_for_a_signed_in_browser(client, admin)
 def test_bearer_requests_need_no_csrf_token(client, admin):
     secret = make_token(admin)
     response = client.post(
-        "/api/v1/users", json={"email": "n@example.org", "full_name": "New"}, headers=bearer(secret), csrf=False
+        "/api/v1/users",
+        json={"email": "n@example.org", "full_name": "New"},
+        headers=bearer(secret),
+        csrf=False,
     )
     assert response.status_code == 201
 
@@ -171,7 +181,9 @@ def test_tokens_verb_refuses_what_the_form_cannot_check(app, admin, student):
 
     with pytest.raises(DomainError, match="Only admins"):
         tokens.create_token(student, "Mine", ["users:read"], (clock.now_utc() + timedelta(days=3)).date())
-    token, _ = tokens.create_token(admin, "Mine", ["users:read"], (clock.now_utc() + timedelta(days=3)).date())
+    token, _ = tokens.create_token(
+        admin, "Mine", ["users:read"], (clock.now_utc() + timedelta(days=3)).date()
+    )
     tokens.revoke_token(admin, token.id)
     with pytest.raises(DomainError, match="already revoked"):
         tokens.revoke_token(admin, token.id)

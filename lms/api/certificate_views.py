@@ -11,7 +11,14 @@ from flask_smorest import Blueprint
 from lms.accounts.models import User
 from lms.api.course_views import find_track
 from lms.api.listing import paged
-from lms.api.schemas import CertificateIn, CertificateListArgs, CertificateOut, CertificatePage, RevokeIn, VerificationOut
+from lms.api.schemas import (
+    CertificateIn,
+    CertificateListArgs,
+    CertificateOut,
+    CertificatePage,
+    RevokeIn,
+    VerificationOut,
+)
 from lms.api.views import ApiProblem, acting_admin, requires
 from lms.certificates import operations as certificates
 from lms.certificates.models import Certificate, CertificateVersion
@@ -65,7 +72,10 @@ def list_certificates(limit: int, cursor: str | None = None, **filters: Any) -> 
         sa.orm.joinedload(Certificate.current), sa.orm.joinedload(Certificate.track)
     )
     if filters.get("track"):
-        stmt = stmt.where(Certificate.track_id == sa.select(Track.id).where(Track.slug == filters["track"]).scalar_subquery())
+        stmt = stmt.where(
+            Certificate.track_id
+            == sa.select(Track.id).where(Track.slug == filters["track"]).scalar_subquery()
+        )
     if filters.get("state"):
         stmt = stmt.where(Certificate.state == filters["state"])
     if filters.get("user_id") is not None:

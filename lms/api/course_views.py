@@ -13,7 +13,15 @@ from flask_smorest import Blueprint
 
 from lms.accounts.models import User
 from lms.api.listing import paged
-from lms.api.schemas import CohortIn, CohortList, CohortOut, EnrolmentIn, EnrolmentListArgs, EnrolmentOut, EnrolmentPage
+from lms.api.schemas import (
+    CohortIn,
+    CohortList,
+    CohortOut,
+    EnrolmentIn,
+    EnrolmentListArgs,
+    EnrolmentOut,
+    EnrolmentPage,
+)
 from lms.api.views import ApiProblem, acting_admin, requires
 from lms.clock import now_utc
 from lms.courses import operations as courses
@@ -115,5 +123,12 @@ def list_enrolments(limit: int, cursor: str | None = None, **filters: Any) -> An
     if filters.get("user_id") is not None:
         stmt = stmt.where(Enrollment.user_id == filters["user_id"])
     return paged(
-        stmt, Enrollment.id, "enrolments", limit, cursor, enrolment_json, "api_courses.list_enrolments", filters
+        stmt,
+        Enrollment.id,
+        "enrolments",
+        limit,
+        cursor,
+        enrolment_json,
+        "api_courses.list_enrolments",
+        filters,
     )

@@ -22,7 +22,9 @@ class TokenForm(FlaskForm):
         description="Who or what uses it, e.g. “HR system”.",
     )
     scopes = ScopesField(
-        "Scopes", choices=[SelectChoice(s, s) for s in SCOPES], description="Grant only what the system needs."
+        "Scopes",
+        choices=[SelectChoice(s, s) for s in SCOPES],
+        description="Grant only what the system needs.",
     )
     expires_on = DateField(
         "Expires on",

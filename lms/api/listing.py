@@ -32,7 +32,11 @@ def paged(
         args = {k: _arg(v) for k, v in filters.items() if v is not None}
         next_url = url_for(endpoint, **args, limit=limit, cursor=page.next_cursor)
         headers["Link"] = f'<{next_url}>; rel="next"'
-    body = {"items": [to_json(item) for item in page.items], "next_cursor": page.next_cursor, "next": next_url}
+    body = {
+        "items": [to_json(item) for item in page.items],
+        "next_cursor": page.next_cursor,
+        "next": next_url,
+    }
     return body, 200, headers
 
 

@@ -55,7 +55,9 @@ def _progress(user: User, track: Track) -> dict[str, Any]:
         "total": outline.total,
         "percent": outline.percent,
         "complete": outline.complete,
-        "modules": [{"slug": m.module.slug, "title": m.module.title, "done": m.done, "total": m.total} for m in live],
+        "modules": [
+            {"slug": m.module.slug, "title": m.module.title, "done": m.done, "total": m.total} for m in live
+        ],
     }
 
 

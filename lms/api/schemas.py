@@ -10,7 +10,6 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-
 ROLES = ("student", "instructor", "admin")
 CERTIFICATE_STATES = ("active", "suspended", "revoked")
 MAX_LIMIT = 100
@@ -47,7 +46,9 @@ class Problem(ma.Schema):
         metadata={"description": "Per field (query parameter or body member): what is wrong with it"},
     )
     required_scope = fields.String(metadata={"description": "The scope the token lacks (403)"})
-    requirements = fields.List(fields.Dict(), metadata={"description": "What the student has not met yet (422)"})
+    requirements = fields.List(
+        fields.Dict(), metadata={"description": "What the student has not met yet (422)"}
+    )
 
 
 class PageArgs(Strict):
@@ -151,7 +152,9 @@ class CertificateOut(ma.Schema):
     user_id = fields.Integer(required=True)
     track = fields.String(required=True)
     state = fields.String(required=True, validate=validate.OneOf(CERTIFICATE_STATES))
-    status = fields.String(required=True, metadata={"description": "valid, suspended, expired or revoked, now"})
+    status = fields.String(
+        required=True, metadata={"description": "valid, suspended, expired or revoked, now"}
+    )
     holder_name = fields.String(required=True)
     version = fields.Integer(required=True)
     issued_at = UtcDateTime(required=True)
@@ -180,7 +183,8 @@ class CertificateIn(Strict):
     user_id = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1))
     track = fields.String(required=True, validate=validate.Length(min=1, max=100))
     reason = fields.String(
-        load_default="Completed the track (issued through the API).", validate=validate.Length(min=1, max=1000)
+        load_default="Completed the track (issued through the API).",
+        validate=validate.Length(min=1, max=1000),
     )
 
 
@@ -259,9 +263,13 @@ class HandbookGrade(ma.Schema):
 class HandbookResult(ma.Schema):
     assignment = fields.String(required=True)
     title = fields.String(required=True)
-    state = fields.String(required=True, metadata={"description": "not_submitted, or the latest version's state"})
+    state = fields.String(
+        required=True, metadata={"description": "not_submitted, or the latest version's state"}
+    )
     version = fields.Integer(allow_none=True, required=True)
-    grade = fields.Nested(HandbookGrade, allow_none=True, required=True, metadata={"description": "Once released"})
+    grade = fields.Nested(
+        HandbookGrade, allow_none=True, required=True, metadata={"description": "Once released"}
+    )
 
 
 class ResultsOut(ma.Schema):
@@ -271,4 +279,3 @@ class ResultsOut(ma.Schema):
     quizzes = fields.List(fields.Nested(QuizResult), required=True)
     handbooks = fields.List(fields.Nested(HandbookResult), required=True)
     certificate = fields.Nested(CertificateOut, allow_none=True, required=True)
-

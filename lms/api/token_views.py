@@ -18,7 +18,12 @@ bp = Blueprint("api_tokens", __name__, url_prefix="/admin/api-tokens")
 
 def _page(form: TokenForm, status: int = 200, secret: str | None = None, created: Any = None) -> Any:
     response = render_template(
-        "api/tokens.html", form=form, tokens=tokens.list_tokens(), now=now_utc(), secret=secret, created=created
+        "api/tokens.html",
+        form=form,
+        tokens=tokens.list_tokens(),
+        now=now_utc(),
+        secret=secret,
+        created=created,
     )
     return response, status, {"Cache-Control": "no-store"}
 

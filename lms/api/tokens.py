@@ -22,7 +22,7 @@ from lms.clock import now_utc
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 
-TOKEN_PREFIX = "lms_"
+TOKEN_PREFIX = "lms_"  # noqa: S105  (the visible prefix of every token, not a secret)
 SCOPES = (
     "certificates:read",
     "certificates:write",

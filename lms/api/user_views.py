@@ -56,7 +56,9 @@ def list_users(limit: int, cursor: str | None = None, **filters: Any) -> Any:
 @bp.route("/users", methods=["POST"])
 @requires("users:write")
 @bp.arguments(UserIn)
-@bp.response(201, UserOut, headers={"Location": {"schema": {"type": "string"}, "description": "The new user"}})
+@bp.response(
+    201, UserOut, headers={"Location": {"schema": {"type": "string"}, "description": "The new user"}}
+)
 def create_user(data: dict[str, Any]) -> Any:
     """Create an account and email its owner an invitation (a single-use link to choose a password)."""
     user = accounts.invite_user(acting_admin(), data["email"], data["full_name"], Role(data["role"]))

@@ -135,7 +135,12 @@ def requires(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             token = current_token()
             if token is None:
-                raise ApiProblem(401, DETAILS[401] if not _bearer() else "This token is not valid: unknown, expired or revoked.")
+                raise ApiProblem(
+                    401,
+                    DETAILS[401]
+                    if not _bearer()
+                    else "This token is not valid: unknown, expired or revoked.",
+                )
             if scope not in token.scopes:
                 raise ApiProblem(403, f"This token lacks the scope {scope}.", required_scope=scope)
             refuse_nul_characters()
@@ -247,7 +252,9 @@ def install(app: Flask, blueprints: list[flask_smorest.Blueprint]) -> LmsApi:
             },
             "servers": [{"url": "/"}],
             "components": {
-                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "lms_..."}}
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "lms_..."}
+                }
             },
             "security": [{"bearerAuth": []}],
         },
@@ -255,9 +262,13 @@ def install(app: Flask, blueprints: list[flask_smorest.Blueprint]) -> LmsApi:
     api = LmsApi(app)
     from lms.ids import LARGEST_ID, DatabaseIdConverter
 
-    api.register_converter(DatabaseIdConverter, lambda _c: {"type": "integer", "minimum": 0, "maximum": LARGEST_ID})
+    api.register_converter(
+        DatabaseIdConverter, lambda _c: {"type": "integer", "minimum": 0, "maximum": LARGEST_ID}
+    )
     for blueprint in blueprints:
-        if blueprint.name not in _LIMITED:  # the limiter is one object per process, whatever the number of apps
+        if (
+            blueprint.name not in _LIMITED
+        ):  # the limiter is one object per process, whatever the number of apps
             limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(blueprint)
             _LIMITED.add(blueprint.name)
         api.register_blueprint(blueprint)

@@ -14,7 +14,7 @@ from lms.accounts.models import STAFF_ROLES, Identity, Reader, User
 from lms.accounts.operations import READER_SELECT, read_reader_with
 from lms.audit import record_event
 from lms.clock import now_utc
-from lms.courses.models import Enrollment, Lesson, LessonCompletion, Track
+from lms.courses.models import Cohort, Enrollment, Lesson, LessonCompletion, Track
 from lms.courses.progress import Outline, load_outline, load_outlines
 from lms.courses.snapshot import TrackRow
 from lms.database import labelled_columns
@@ -203,12 +203,12 @@ def enrol_for(
     cohort of another track, or an enrolment already active; a left enrolment is reopened."""
     at = at or now_utc()
     if track.retired_at is not None:
-        raise DomainError(f"{track.title} is no longer offered, so it does not take new enrolments.", field="track")
+        raise DomainError(
+            f"{track.title} is no longer offered, so it does not take new enrolments.", field="track"
+        )
     if not user.active:
         raise DomainError("This account is deactivated: reactivate it before enrolling it.", field="user_id")
     if cohort_id is not None:
-        from lms.courses.models import Cohort
-
         cohort = db.session.get(Cohort, cohort_id)
         if cohort is None or cohort.track_id != track.id:
             raise DomainError(f"Choose one of the cohorts of {track.title}.", field="cohort_id")
@@ -227,7 +227,9 @@ def enrol_for(
         db.session.flush()
     except IntegrityError as error:
         db.session.rollback()
-        raise DomainError(f"{user.full_name} is already enrolled in {track.title}.", field="user_id") from error
+        raise DomainError(
+            f"{user.full_name} is already enrolled in {track.title}.", field="user_id"
+        ) from error
     record_event(actor.id, action, "track", track.id, track=track.slug, user_id=user.id, cohort_id=cohort_id)
     events.emit(events.Enrolled(user_id=user.id, track_id=track.id))
     db.session.commit()

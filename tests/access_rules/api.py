@@ -15,7 +15,9 @@ def prepare(s: Any) -> None:
 
 
 def api(endpoint: str, method: str, url: str, json: Any = None) -> Rule:
-    return Rule(f"api_{endpoint}", method, lambda s: url, UNAUTHORIZED, json=(lambda s: json) if json else None)
+    return Rule(
+        f"api_{endpoint}", method, lambda s: url, UNAUTHORIZED, json=(lambda s: json) if json else None
+    )
 
 
 RULES = [
@@ -37,7 +39,12 @@ RULES = [
     api("users.deactivate_user", "POST", "/api/v1/users/1/deactivate", {}),
     api("users.reactivate_user", "POST", "/api/v1/users/1/reactivate", {}),
     api("courses.list_cohorts", "GET", "/api/v1/tracks/any/cohorts"),
-    api("courses.create_cohort", "POST", "/api/v1/tracks/any/cohorts", {"name": "X", "starts_on": "2026-01-01"}),
+    api(
+        "courses.create_cohort",
+        "POST",
+        "/api/v1/tracks/any/cohorts",
+        {"name": "X", "starts_on": "2026-01-01"},
+    ),
     api("courses.create_enrolment", "POST", "/api/v1/enrolments", {"user_id": 1, "track": "any"}),
     api("courses.get_enrolment", "GET", "/api/v1/enrolments/1"),
     api("courses.list_enrolments", "GET", "/api/v1/enrolments"),
@@ -46,5 +53,10 @@ RULES = [
     api("certificates.issue_certificate", "POST", "/api/v1/certificates", {"user_id": 1, "track": "any"}),
     api("certificates.get_certificate", "GET", "/api/v1/certificates/7KQ2-M9XD-4TRW-H"),
     api("certificates.verify_certificate", "GET", "/api/v1/certificates/7KQ2-M9XD-4TRW-H/verification"),
-    api("certificates.revoke_certificate", "POST", "/api/v1/certificates/7KQ2-M9XD-4TRW-H/revoke", {"reason": "x"}),
+    api(
+        "certificates.revoke_certificate",
+        "POST",
+        "/api/v1/certificates/7KQ2-M9XD-4TRW-H/revoke",
+        {"reason": "x"},
+    ),
 ]
