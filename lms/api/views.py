@@ -99,7 +99,11 @@ def _problem_for(status: int, message: str, exc: BaseException | None) -> Respon
             return problem(400, "The body is not valid JSON.", errors=errors)
         return problem(status, "Some of what was sent is not valid: see errors.", errors=errors)
     if isinstance(exc, CSRFError):
-        return problem(400, "Send an API token (Authorization: Bearer ...): the API does not use cookies.")
+        return problem(
+            400,
+            "A request without a token is checked like a web form, and this one has expired or was not sent from "
+            "this site. API clients send a token instead: Authorization: Bearer lms_...",
+        )
     return problem(status, DETAILS.get(status, message))
 
 
