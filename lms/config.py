@@ -252,6 +252,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "EMAIL_CONFIRM_MAX_AGE": _env_int("LMS_EMAIL_CONFIRM_MAX_AGE", 3 * 86400),
         "EMAIL_UNDO_MAX_AGE": _env_int("LMS_EMAIL_UNDO_MAX_AGE", 7 * 86400),
         "CONFIRM_RESEND_LIMIT": os.environ.get("LMS_CONFIRM_RESEND_LIMIT", "3 per hour"),
+        # Requests per API token (lms/api), counted in the rate limit store like the sign-in limits.
+        "API_RATE_LIMIT": os.environ.get("LMS_API_RATE_LIMIT", "600 per minute"),
         "LOG_LEVEL": os.environ.get("LMS_LOG_LEVEL", "INFO"),
         "ACCESS_LOG": _env_bool("LMS_ACCESS_LOG", production),
         # Certificate lookups per client address: single codes, and codes in bulk (each code in a list counts).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,6 +63,23 @@ def is_disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in {errno.ENOSPC, errno.EDQUOT}
 
 
+ErrorFormat = Callable[[int, str, BaseException | None], Any]
+
+
+def answer_errors_under(app: Flask, prefix: str, answer: ErrorFormat) -> None:
+    """Every error of a request whose path starts with `prefix` is answered by `answer(status, message, exc)`
+    (the API's application/problem+json) instead of the page or the plain JSON below: routing errors (404, 405),
+    refusals (CSRF, rate limits), the 500, 503 and 507 alike. A feature registers it in its register(app)."""
+    app.extensions.setdefault("lms_error_formats", []).append((prefix, answer))
+
+
+def error_format_for(path: str) -> ErrorFormat | None:
+    for prefix, answer in current_app.extensions.get("lms_error_formats", ()):
+        if path.startswith(prefix):
+            return answer  # type: ignore[no-any-return]
+    return None
+
+
 def wants_json() -> bool:
     if request.is_json or request.path.startswith("/api/") or request.path.endswith(".json"):
         return True
@@ -69,7 +87,10 @@ def wants_json() -> bool:
     return best in {"application/json", "application/ld+json"}
 
 
-def error_response(status: int, message: str) -> Any:
+def error_response(status: int, message: str, exc: BaseException | None = None) -> Any:
+    answer = error_format_for(request.path)
+    if answer is not None:
+        return answer(status, message, exc)
     if wants_json():
         return jsonify(error=TITLES.get(status, "Error"), message=message, status=status), status
     template = f"errors/{status}.html" if status in {403, 404, 413, 429, 500} else "errors/generic.html"
@@ -105,7 +126,7 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http(exc: HTTPException) -> Any:
         if exc.code is None or exc.code < 400:
             return exc
-        return error_response(exc.code, _message_for(exc))
+        return error_response(exc.code, _message_for(exc), exc)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Any:
@@ -118,9 +139,9 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, StorageFull) or is_disk_full(exc):
             app.logger.error("storage full (request id %s): %s", g.get("request_id"), exc)
             _forget_the_transaction()
-            return error_response(507, STORAGE_FULL)
+            return error_response(507, STORAGE_FULL, exc)
         app.logger.exception("unhandled error (request id %s)", g.get("request_id"))
-        return error_response(500, InternalServerError.description)
+        return error_response(500, InternalServerError.description, exc)
 
 
 def _forget_the_transaction() -> None:
@@ -137,6 +158,11 @@ def _database_down() -> Any:
     """The 503 answer, built without the template context processors: Flask-Login's would load the signed-in
     user, from the database that is down."""
     headers = {"Retry-After": "30"}
+    answer = error_format_for(request.path)
+    if answer is not None:
+        response = answer(503, DATABASE_DOWN, None)
+        response.headers.update(headers)
+        return response
     if wants_json():
         return jsonify(error=TITLES[503], message=DATABASE_DOWN, status=503), 503, headers
     page = current_app.jinja_env.get_template("errors/503.html").render(

@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and create_all see the whole schema."""
 
 from lms.accounts.models import User, UserSession
+from lms.api.models import ApiRequest, ApiToken
 from lms.assignments import marking_models
 from lms.assignments import models as assignments_models
 from lms.audit import AuditEvent
@@ -15,6 +16,8 @@ from lms.sso.models import SsoIdentity
 from lms.webhooks import models as webhooks_models
 
 __all__ = [
+    "ApiRequest",
+    "ApiToken",
     "AuditEvent",
     "Enrollment",
     "Job",

@@ -179,6 +179,11 @@ class KeptSessionInterface(SecureCookieSessionInterface):
         self._kept: dict[tuple[Any, ...], tuple[dict[str, Any], float]] = {}
         self.now = time.time  # the serializer's own clock (signing times are Unix seconds)
 
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if g.get("lms_stateless"):  # serve_without_session(): nothing of this response goes into a cookie
+            return None
+        return super().save_session(app, session, response)  # type: ignore[no-any-return]
+
     def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
         cookie = request.cookies.get(self.get_cookie_name(app))
         if not cookie or not app.secret_key:
@@ -225,6 +230,11 @@ class CsrfProtection(compat.CSRFProtectBase):
         super().__init__()
         self._genuine: dict[tuple[Any, str], str] = {}
 
+    def exempt_requests(self, app: Flask, predicate: Any) -> None:
+        """Skip the check for the requests `predicate()` says carry no ambient credential (the API's bearer-token
+        requests, which a browser never sends by itself); every other request of the same route is checked."""
+        app.extensions.setdefault("lms_csrf_exempt_when", []).append(predicate)
+
     def sent_token(self) -> str | None:
         if request.is_json:
             for header in current_app.config["WTF_CSRF_HEADERS"]:
@@ -234,6 +244,8 @@ class CsrfProtection(compat.CSRFProtectBase):
 
     def protect(self, apply_exemptions: bool = False) -> None:
         config = current_app.config
+        if apply_exemptions and any(p() for p in current_app.extensions.get("lms_csrf_exempt_when", ())):
+            return None
         if (
             config.get("WTF_CSRF_TIME_LIMIT") is not None
             or request.method not in config["WTF_CSRF_METHODS"]
@@ -300,6 +312,11 @@ def csrf_token() -> str:
 
 
 def _json_refusal(status: int, error: str, message: str) -> Response:
+    from lms.errors import error_format_for
+
+    answer = error_format_for(request.path)
+    if answer is not None:
+        return answer(status, message, None)  # type: ignore[no-any-return]
     response = jsonify(error=error, message=message, status=status)
     response.status_code = status
     return response
@@ -353,6 +370,12 @@ def _access_record(response: Response) -> str:
         "addr": request.remote_addr,
     }
     return json.dumps(record, separators=(",", ":"))
+
+
+def serve_without_session() -> None:
+    """This response sets no session cookie, whatever the request's hooks did to the session (API responses:
+    their clients authenticate with tokens, and a cookie would only be ambient authority for a browser)."""
+    g.lms_stateless = True
 
 
 def serve_as_anonymous() -> None:

@@ -20,6 +20,8 @@ same code, and each change adds a CertificateEvent with who, when and why, and e
 
 from __future__ import annotations
 
+from lms.certificates.codes import CodeError, ParsedCode, parse_code
+from lms.certificates.eligibility import Eligibility, check_eligibility
 from lms.certificates.history import DEFAULT_TEMPLATE, MAX_REASON_LENGTH, TEMPLATES
 from lms.certificates.issuing import issue_certificate, issue_if_eligible, on_progress_changed
 from lms.certificates.lookup import (
@@ -63,7 +65,10 @@ __all__ = [
     "MAX_REASON_LENGTH",
     "RENEWAL_WINDOW",
     "TEMPLATES",
+    "CodeError",
+    "Eligibility",
     "FreshEvidence",
+    "ParsedCode",
     "RenewalNeeds",
     "Stamp",
     "Verification",
@@ -72,6 +77,7 @@ __all__ = [
     "certificate_pdf",
     "certificate_with_history",
     "certificates_of",
+    "check_eligibility",
     "count_suspended",
     "count_verifications",
     "decide_recertification_exam",
@@ -85,6 +91,7 @@ __all__ = [
     "list_certificates",
     "live_tracks",
     "on_progress_changed",
+    "parse_code",
     "reissue_certificate",
     "renew_certificate",
     "renewal_needs",

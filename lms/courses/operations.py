@@ -14,7 +14,7 @@ from lms.accounts.models import STAFF_ROLES, Identity, Reader, User
 from lms.accounts.operations import READER_SELECT, read_reader_with
 from lms.audit import record_event
 from lms.clock import now_utc
-from lms.courses.models import Enrollment, Lesson, LessonCompletion, Track
+from lms.courses.models import Cohort, Enrollment, Lesson, LessonCompletion, Track
 from lms.courses.progress import Outline, load_outline, load_outlines
 from lms.courses.snapshot import TrackRow
 from lms.database import labelled_columns
@@ -220,6 +220,33 @@ def enroll_on_behalf(
     events.emit(events.Enrolled(user_id=user.id, track_id=track.id))
     return enrollment
 
+
+def enrol_for(
+    actor: User, user: User, track: Track, cohort_id: int | None = None, at: datetime | None = None
+) -> Enrollment:
+    """Staff (or an API client acting for an admin) enrol someone, optionally into one of the track's cohorts,
+    and commit: `enroll_on_behalf` with its refusals said per field. Refused for a retired track, an inactive
+    account, a cohort of another track, or an enrolment already active; a left enrolment is reopened."""
+    if track.retired_at is not None:
+        raise DomainError(
+            f"{track.title} is no longer offered, so it does not take new enrolments.", field="track"
+        )
+    if not user.active:
+        raise DomainError("This account is deactivated: reactivate it before enrolling it.", field="user_id")
+    if cohort_id is not None:
+        cohort = db.session.get(Cohort, cohort_id)
+        if cohort is None or cohort.track_id != track.id:
+            raise DomainError(f"Choose one of the cohorts of {track.title}.", field="cohort_id")
+    already = DomainError(f"{user.full_name} is already enrolled in {track.title}.", field="user_id")
+    try:
+        enrollment = enroll_on_behalf(actor, user, track, at=at, cohort_id=cohort_id)
+    except IntegrityError as error:  # enrolled at this very moment by another request
+        db.session.rollback()
+        raise already from error
+    if enrollment is None:
+        raise already
+    db.session.commit()
+    return enrollment
 
 def leave(user: User, track: Track, at: datetime | None = None) -> Enrollment:
     """Leave a track; the enrolment row and every completion stay, so enrolling again picks up where they were."""
