@@ -1,7 +1,4 @@
-"""/api/v1 cohorts (per track) and enrolments: create, read, list.
-
-The CSV bulk endpoint (POST /api/v1/enrolments/bulk, through lms.roster's operations) belongs in this module,
-beside create_enrolment, with scope enrolments:write."""
+"""/api/v1 cohorts (per track) and enrolments: create, read, list, and a whole CSV file at once (lms.roster)."""
 
 from __future__ import annotations
 
@@ -21,13 +18,17 @@ from lms.api.schemas import (
     EnrolmentListArgs,
     EnrolmentOut,
     EnrolmentPage,
+    RosterIn,
+    RosterOut,
 )
 from lms.api.views import ApiProblem, acting_admin, requires
 from lms.clock import now_utc
 from lms.courses import operations as courses
 from lms.courses.models import Cohort, Enrollment, Track
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.gradebook import operations as gradebook
+from lms.roster import operations as roster
 
 bp = Blueprint("api_courses", __name__, url_prefix="/api/v1", description="Cohorts and enrolments")
 
@@ -96,6 +97,49 @@ def create_enrolment(data: dict[str, Any]) -> Any:
     enrollment = courses.enrol_for(acting_admin(), user, track, data.get("cohort_id"))
     location = url_for("api_courses.get_enrolment", enrolment_id=enrollment.id)
     return enrolment_json(enrollment), 201, {"Location": location}
+
+
+@bp.route("/enrolments/bulk", methods=["POST"])
+@requires("enrolments:write")
+@bp.arguments(RosterIn)
+@bp.response(200, RosterOut)
+def bulk_enrolments(data: dict[str, Any]) -> Any:
+    """A bulk-enrolment file, as on the admin page: with `dry_run` (the default) every row and what applying it
+    would do, writing nothing; without, the file applied in one transaction (new accounts get an invitation
+    email), unless any row is an error: then nothing is written and the answer is a 422 with the rows. Applying
+    the same file again changes nothing."""
+    csv_bytes = data["csv"].encode("utf-8")
+    actor = acting_admin()
+    try:
+        if data["dry_run"]:
+            return roster_json(roster.preview_roster(csv_bytes, actor))
+        result = roster.apply_roster(csv_bytes, actor)
+    except DomainError as error:
+        db.session.rollback()
+        raise ApiProblem(422, error.message, errors={"csv": [error.message]}) from error
+    body = roster_json(result.preview, result)
+    if not result.applied:
+        errors = {f"line {row.line}": [row.reason] for row in result.preview.errors}
+        raise ApiProblem(422, "Some rows have errors, so nothing was applied.", errors=errors, roster=body)
+    return body
+
+
+def roster_json(preview: roster.RosterPreview, result: roster.RosterResult | None = None) -> dict[str, Any]:
+    def row_json(row: roster.RosterRow) -> dict[str, Any]:
+        fields = ("line", "email", "name", "track", "cohort", "outcome", "note")
+        return {name: getattr(row, name) for name in fields}
+
+    return {
+        "applied": bool(result and result.applied),
+        "sha256": preview.sha256,
+        "counts": preview.counts,
+        "new_cohorts": list(preview.new_cohorts),
+        "created": result.created if result else 0,
+        "enrolled": result.enrolled if result else 0,
+        "cohorts_created": result.cohorts_created if result else 0,
+        "cohort_moves": result.cohort_moves if result else 0,
+        "rows": [row_json(row) for row in preview.rows],
+    }
 
 
 @bp.route("/enrolments/<int:enrolment_id>", methods=["GET"])

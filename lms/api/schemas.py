@@ -49,6 +49,9 @@ class Problem(ma.Schema):
     requirements = fields.List(
         fields.Dict(), metadata={"description": "What the student has not met yet (422)"}
     )
+    roster = fields.Dict(
+        metadata={"description": "A bulk-enrolment file refused for its error rows: every row (422)"}
+    )
 
 
 class PageArgs(Strict):
@@ -138,6 +141,44 @@ class EnrolmentListArgs(PageArgs):
     track = fields.String(validate=validate.Length(max=100))
     cohort_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
     user_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
+
+
+class RosterIn(Strict):
+    csv = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2 * 1024 * 1024),
+        metadata={
+            "description": "The file's text: a header row email,name,track[,cohort], then one row a person"
+        },
+    )
+    dry_run = fields.Boolean(
+        load_default=True,
+        metadata={"description": "true (the default): only the preview; false: apply it, in one transaction"},
+    )
+
+
+class RosterRowOut(ma.Schema):
+    line = fields.Integer(required=True)
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    track = fields.String(required=True)
+    cohort = fields.String(required=True)
+    outcome = fields.String(
+        required=True, metadata={"description": "create, enrol, already enrolled, error: ..."}
+    )
+    note = fields.String(required=True)
+
+
+class RosterOut(ma.Schema):
+    applied = fields.Boolean(required=True)
+    sha256 = fields.String(required=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    new_cohorts = fields.List(fields.String(), required=True)
+    created = fields.Integer(required=True)
+    enrolled = fields.Integer(required=True)
+    cohorts_created = fields.Integer(required=True)
+    cohort_moves = fields.Integer(required=True)
+    rows = fields.List(fields.Nested(RosterRowOut), required=True)
 
 
 class EnrolmentPage(PageMeta):

@@ -46,6 +46,7 @@ RULES = [
         {"name": "X", "starts_on": "2026-01-01"},
     ),
     api("courses.create_enrolment", "POST", "/api/v1/enrolments", {"user_id": 1, "track": "any"}),
+    api("courses.bulk_enrolments", "POST", "/api/v1/enrolments/bulk", {"csv": "email,name,track"}),
     api("courses.get_enrolment", "GET", "/api/v1/enrolments/1"),
     api("courses.list_enrolments", "GET", "/api/v1/enrolments"),
     api("results.get_results", "GET", "/api/v1/users/1/results/any"),
