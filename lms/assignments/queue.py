@@ -73,7 +73,8 @@ def _open_regrades() -> sa.Select[Any]:
 
 def _queue_filters(track_slug: str, state: str, late: str) -> list[sa.ColumnElement[bool]]:
     """The queue's filters on submissions alone (no join), each one an index can serve."""
-    where: list[sa.ColumnElement[bool]] = [Submission.state.in_(_LISTED)]
+    listed = Submission.state.in_(_LISTED)
+    where: list[sa.ColumnElement[bool]] = []
     if track_slug:
         where.append(
             Submission.assignment_id.in_(
@@ -83,13 +84,17 @@ def _queue_filters(track_slug: str, state: str, late: str) -> list[sa.ColumnElem
             )
         )
     if state == "todo":
-        # Pending versions, and released ones with an open regrade, as one list of ids: two index reads.
+        # Pending versions (all of them listed), and listed ones with an open regrade: two index reads.
+        later = aliased(Submission)
         pending = sa.select(Submission.id).where(Submission.state.in_([s.value for s in PENDING]))
-        where.append(Submission.id.in_(sa.union(pending, _open_regrades())))
+        regraded = sa.select(later.id).where(later.id.in_(_open_regrades()), later.state.in_(_LISTED))
+        where.append(Submission.id.in_(sa.union(pending, regraded)))
     elif state == "regrade":
-        where.append(Submission.id.in_(_open_regrades()))
+        where += [Submission.id.in_(_open_regrades()), listed]
     elif state in {s.value for s in SubmissionState}:
-        where.append(Submission.state == state)
+        where += [Submission.state == state, listed]
+    else:  # "all"
+        where.append(listed)
     if late == "yes":
         where.append(Submission.late_seconds > 0)
     elif late == "no":

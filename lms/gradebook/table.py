@@ -178,18 +178,22 @@ def build_gradebook(track: Track, filters: Filters, now: datetime, page: int | N
     """The gradebook of a track: one page of rows (`page`), or every row (`page=None`, for the CSV).
 
     Ten queries whatever the number of students, quizzes and lessons."""
-    stmt = queries.roster_statement(
-        track.id,
-        search=filters.search,
-        include_left=filters.include_left,
-        sort=filters.sort,
-        order=filters.order,
-    )
-    total_rows = queries.count_rows(stmt) if page is not None else 0
+    chosen = {"search": filters.search, "include_left": filters.include_left}
     if page is not None:
+        total_rows = queries.count_roster(track.id, **chosen)
         pages = max(1, -(-total_rows // PAGE_SIZE))
         page = min(max(page, 1), pages)
-        stmt = stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        only = queries.roster_page_ids(
+            track.id,
+            **chosen,
+            sort=filters.sort,
+            order=filters.order,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+        )
+        stmt = queries.roster_statement(track.id, **chosen, sort=filters.sort, order=filters.order, only=only)
+    else:
+        stmt = queries.roster_statement(track.id, **chosen, sort=filters.sort, order=filters.order)
     roster = list(db.session.execute(stmt).all())
     if page is None:
         total_rows = len(roster)
