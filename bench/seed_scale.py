@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import math
 import os
 import random
 import subprocess
@@ -45,8 +44,32 @@ sys.path.insert(0, str(ROOT))
 PASSWORD = "quiet-river-lantern-42"  # noqa: S105  (throwaway accounts in a throwaway database)
 HOT_QUIZ = "manager-daily-operations"  # the quiz with half the attempts (item analysis at scale)
 HOT_SITTINGS = 5
-FIRST_NAMES = ("Ada", "Bo", "Chidi", "Dana", "Emre", "Fatima", "Goran", "Hana", "Ines", "Jonas", "Kemal", "Lena",
-               "Mateo", "Nora", "Oskar", "Priya", "Quentin", "Rosa", "Sami", "Tariq", "Uma", "Vera", "Wen", "Yara")
+FIRST_NAMES = (
+    "Ada",
+    "Bo",
+    "Chidi",
+    "Dana",
+    "Emre",
+    "Fatima",
+    "Goran",
+    "Hana",
+    "Ines",
+    "Jonas",
+    "Kemal",
+    "Lena",
+    "Mateo",
+    "Nora",
+    "Oskar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sami",
+    "Tariq",
+    "Uma",
+    "Vera",
+    "Wen",
+    "Yara",
+)
 LAST_NAMES = ("Abe", "Berg", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ivanova", "Jensen",
               "Kowalski", "Lopez", "Moreau", "Nowak", "Okafor", "Petrov", "Rossi", "Schmidt", "Tanaka", "Weber")  # fmt: skip
 
@@ -128,7 +151,7 @@ class Loader:
         with self.conn.cursor() as cur:
             for table in self.counts:
                 cur.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"  # noqa: S608,E501
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"  # noqa: S608
                 )
 
 
@@ -233,7 +256,8 @@ def read_content(app: Any) -> tuple[dict[str, TrackInfo], int]:
             if assignment is not None:
                 assignment = db.session.get(Assignment, assignment.id)
                 criteria = [
-                    (c.id, [(level.name, level.points) for level in c.levels]) for c in assignment.active_criteria
+                    (c.id, [(level.name, level.points) for level in c.levels])
+                    for c in assignment.active_criteria
                 ]
                 info.assignment = {
                     "id": assignment.id,
@@ -278,11 +302,14 @@ class Clock:
 
 
 def seed(url: str, scale: float = 1.0, *, bootstrap: bool = True, rng_seed: int = 21,
-         log: Callable[[str], None] = print) -> dict[str, Any]:  # fmt: skip
-    """Fill the database at `url` (a SQLAlchemy URL); returns what was made and how long it took."""
+         log: Callable[[str], None] = print, app: Any = None) -> dict[str, Any]:  # fmt: skip
+    """Fill the database at `url` (a SQLAlchemy URL); returns what was made and how long it took. `app`: an app
+    already on that database (tests), else one is made here."""
     started = time.monotonic()
     sizes = Sizes.at(scale)
-    app = _app(url, bootstrap, log)
+    if bootstrap:
+        _bootstrap(url, log)
+    app = app or _app(url)
     tracks, instructor = read_content(app)
     manager, strategist = tracks["social-media-manager"], tracks["social-media-strategist"]
     from werkzeug.security import generate_password_hash
@@ -326,7 +353,9 @@ def seed(url: str, scale: float = 1.0, *, bootstrap: bool = True, rng_seed: int 
             cohort_rows = []
             for track in (manager, strategist):
                 for k in range(sizes.cohorts_per_track):
-                    starts = clock.now - timedelta(days=1000 * (sizes.cohorts_per_track - k) / sizes.cohorts_per_track)
+                    starts = clock.now - timedelta(
+                        days=1000 * (sizes.cohorts_per_track - k) / sizes.cohorts_per_track
+                    )
                     cid = ids.take("cohorts")
                     cohort_rows.append((cid, track.id, f"{track.slug.split('-')[-1].title()} {tag} {k + 1:02d}",
                                         starts, starts - timedelta(days=30)))  # fmt: skip
@@ -377,9 +406,12 @@ def seed(url: str, scale: float = 1.0, *, bootstrap: bool = True, rng_seed: int 
                         continue
                     if plan.completer:
                         sittings.append((plan, quiz, 1, True))
-                    elif quiz.module_id is not None and set(plan.track.module_lessons.get(quiz.module_id, [1])) <= done:
-                        if rng.random() < 0.5:
-                            sittings.append((plan, quiz, rng.randint(1, 2), rng.random() < 0.8))
+                    elif (
+                        quiz.module_id is not None
+                        and set(plan.track.module_lessons.get(quiz.module_id, [1])) <= done
+                        and rng.random() < 0.5
+                    ):
+                        sittings.append((plan, quiz, rng.randint(1, 2), rng.random() < 0.8))
             for plan, quiz, count, _ in sittings:
                 if count > 3:
                     for _ in range(count - 3):
@@ -407,7 +439,9 @@ def seed(url: str, scale: float = 1.0, *, bootstrap: bool = True, rng_seed: int 
                         at = min(at + timedelta(days=rng.uniform(0.5, 20)), clock.now - timedelta(days=1))
 
             loader.copy("quiz_attempts", attempt_columns, attempts())
-            log(f"  quiz attempts: {loader.counts['quiz_attempts']} ({HOT_QUIZ}: {HOT_SITTINGS * sizes.students})")
+            log(
+                f"  quiz attempts: {loader.counts['quiz_attempts']} ({HOT_QUIZ}: {HOT_SITTINGS * sizes.students})"
+            )
             loader.copy(
                 "quiz_answer_saves",
                 ("id", "attempt_id", "question_id", "seq", "value", "client_at", "server_at", "source"),
@@ -428,9 +462,12 @@ def seed(url: str, scale: float = 1.0, *, bootstrap: bool = True, rng_seed: int 
 
             loader.reset_sequences()
             conn.commit()
-            with conn.cursor() as cur:
-                conn.autocommit = True
-                cur.execute("ANALYZE")
+            conn.autocommit = True  # VACUUM runs outside a transaction; the pool gets the connection back as it was
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("VACUUM ANALYZE")
+            finally:
+                conn.autocommit = False
         finally:
             raw.close()
     took = round(time.monotonic() - started, 1)
@@ -459,18 +496,23 @@ def _attempt(ids: Ids, rng: random.Random, clock: Clock, plan: Plan, quiz: QuizI
     attempt_id = ids.take("quiz_attempts")
     drawn = rng.sample(quiz.questions, min(quiz.draw, len(quiz.questions)))
     layout = [
-        {"question": q["id"], "choices": rng.sample([c["id"] for c in q.get("choices", [])], len(q.get("choices", [])))}
+        {
+            "question": q["id"],
+            "choices": rng.sample([c["id"] for c in q.get("choices", [])], len(q.get("choices", []))),
+        }
         for q in drawn
     ]
     skill = 0.95 if passes else rng.uniform(0.2, 0.6)
-    started = clock.before(rng, 5, after) if after > clock.now - timedelta(days=5) else after + timedelta(hours=1)
+    started = (
+        clock.before(rng, 5, after) if after > clock.now - timedelta(days=5) else after + timedelta(hours=1)
+    )
     started = min(started, clock.now - timedelta(hours=2))
     deadline = started + timedelta(seconds=quiz.time_limit_seconds)
     answers: dict[str, Any] = {}
     save_ids: dict[str, int] = {}
     seq = 0
     second = 0
-    order = [q for q in drawn] + rng.sample(drawn, min(2, len(drawn)))  # two answers changed on the way
+    order = list(drawn) + rng.sample(drawn, min(2, len(drawn)))  # two answers changed on the way
     for q in order:
         value = _answer(q, passes or rng.random() < skill, rng)
         seq += 1
@@ -491,7 +533,12 @@ def _attempt(ids: Ids, rng: random.Random, clock: Clock, plan: Plan, quiz: QuizI
                 answers[q["id"]], save_ids[q["id"]] = right, save_id
     score = score_attempt(drawn, answers, quiz.pass_percent)
     results = {
-        qid: {"answer": answers.get(qid), "points": s.points, "max": s.max_points, "save_id": save_ids.get(qid)}
+        qid: {
+            "answer": answers.get(qid),
+            "points": s.points,
+            "max": s.max_points,
+            "save_id": save_ids.get(qid),
+        }
         for qid, s in score.per_question.items()
     }
     submitted = min(deadline - timedelta(seconds=1), started + timedelta(seconds=second + 5))
@@ -524,7 +571,10 @@ def _submissions(loader: Loader, ids: Ids, rng: random.Random, clock: Clock, pla
         assignment = plan.track.assignment
         history = _pick(rng, COMPLETER_HISTORIES if plan.completer else OTHER_HISTORIES)
         due = plan.enrolled + timedelta(days=assignment["due_days"])
-        at = min(clock.before(rng, 400, plan.enrolled + timedelta(days=14)), clock.now - timedelta(days=len(history) * 3))
+        at = min(
+            clock.before(rng, 400, plan.enrolled + timedelta(days=14)),
+            clock.now - timedelta(days=len(history) * 3),
+        )
         for version, state in enumerate(history, start=1):
             sid = ids.take("assignment_submissions")
             late = int((at - due).total_seconds()) if at > due else 0
@@ -533,7 +583,9 @@ def _submissions(loader: Loader, ids: Ids, rng: random.Random, clock: Clock, pla
                 f"{sid:064x}", "pdf", at - timedelta(minutes=5), at, version, due, late, version > 1,
             ))  # fmt: skip
             if state != "submitted":
-                decision = {"in_grading": None, "graded": "pass", "returned": "revise", "released": "pass"}[state]
+                decision = {"in_grading": None, "graded": "pass", "returned": "revise", "released": "pass"}[
+                    state
+                ]
                 released = at + timedelta(days=2) if state in ("returned", "released") else None
                 _grade(ids, rng, assignment, sid, state, decision, at + timedelta(days=1), released, instructor,
                        grades, scores, changes)  # fmt: skip
@@ -553,7 +605,9 @@ def _submissions(loader: Loader, ids: Ids, rng: random.Random, clock: Clock, pla
         grades,
     )  # fmt: skip
     loader.copy(
-        "assignment_criterion_scores", ("id", "grade_id", "criterion_id", "level_name", "points", "comment"), scores
+        "assignment_criterion_scores",
+        ("id", "grade_id", "criterion_id", "level_name", "points", "comment"),
+        scores,
     )
     loader.copy(
         "assignment_grade_changes",
@@ -596,7 +650,9 @@ def _grade(ids: Ids, rng: random.Random, assignment: dict[str, Any], sid: int, s
                 "max_points": max_points, "rubric_version": assignment["version"]}  # fmt: skip
     grades.append((gid, sid, instructor, comment, decision, points, max_points, complete, meets, saved, released,
                    instructor if released else None, 1 if released else 0, assignment["rubric"]))  # fmt: skip
-    changes.append((ids.take("assignment_grade_changes"), gid, sid, instructor, saved, "saved", None, snapshot))
+    changes.append(
+        (ids.take("assignment_grade_changes"), gid, sid, instructor, saved, "saved", None, snapshot)
+    )
     if released:
         changes.append((ids.take("assignment_grade_changes"), gid, sid, instructor, released, "released", snapshot,
                         snapshot))  # fmt: skip
@@ -611,16 +667,26 @@ def _certificates(loader: Loader, ids: Ids, rng: random.Random, clock: Clock, pl
         cid = ids.take("certificates")
         basis = "completion" if plan.completer else "manual"
         issued = (
-            plan.released_at + timedelta(hours=1) if plan.released_at else clock.before(rng, 1000, plan.enrolled)
+            plan.released_at + timedelta(hours=1)
+            if plan.released_at
+            else clock.before(rng, 1000, plan.enrolled)
         )
         issued = min(issued, clock.now - timedelta(hours=1))
-        reason = "" if basis == "completion" else "Recognised prior certification (records of the previous platform)"
+        reason = (
+            ""
+            if basis == "completion"
+            else "Recognised prior certification (records of the previous platform)"
+        )
         number = 2 if rng.random() < 0.25 else 1
         roll = rng.random()
         state = "revoked" if roll < 0.02 else ("suspended" if roll < 0.03 else "active")
         count = rng.randint(0, 60)
         last_verified = clock.before(rng, 90, issued) if count else None
-        revoked = (issued + timedelta(days=30), "Issued in error", instructor) if state == "revoked" else (None,) * 3
+        revoked = (
+            (issued + timedelta(days=30), "Issued in error", instructor)
+            if state == "revoked"
+            else (None,) * 3
+        )
         suspended = (
             (issued + timedelta(days=10), "The handbook grade was reopened for review")
             if state == "suspended" else (None, None)
@@ -678,33 +744,45 @@ def _add_months(at: datetime, months: int) -> datetime:
 # -- the app ---------------------------------------------------------------------------------------------------
 
 
-def _app(url: str, bootstrap: bool, log: Callable[[str], None]) -> Any:
-    """The app on that database (reading the content through its models); bootstrapped first when asked."""
+def _bootstrap(url: str, log: Callable[[str], None]) -> None:
+    """`lms bootstrap` on that database (migrations, both tracks' content, the demo accounts)."""
+    log("-- lms bootstrap (migrations, both tracks' content, demo accounts) ...")
     instance = Path(tempfile.mkdtemp(prefix="seed-scale-"))
     env = {
+        **os.environ,
         "LMS_DATABASE_URL": url,
         "LMS_INSTANCE_PATH": str(instance),
         "LMS_UPLOAD_DIR": str(instance / "uploads"),
         "LMS_SECRET_KEY": os.environ.get("LMS_SECRET_KEY", "seed-scale-" + uuid.uuid4().hex),
         "LMS_JOBS_RUNNER": "manual",
     }
-    if bootstrap:
-        log("-- lms bootstrap (migrations, both tracks' content, demo accounts) ...")
-        flask = str(Path(sys.executable).with_name("flask"))
-        subprocess.run([flask, "--app", "wsgi", "lms", "bootstrap"], cwd=ROOT, env={**os.environ, **env},
-                       check=True, capture_output=True)  # fmt: skip
-    for key, value in env.items():
-        os.environ.setdefault(key, value)
+    flask = str(Path(sys.executable).with_name("flask"))
+    done = subprocess.run([flask, "--app", "wsgi", "lms", "bootstrap"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    if done.returncode:
+        raise RuntimeError(f"lms bootstrap failed:\n{done.stderr[-3000:]}")
+
+
+def _app(url: str) -> Any:
+    """The app on that database, to read the content through its models."""
     from lms import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "JOBS_RUNNER": "manual"})
+    instance = Path(tempfile.mkdtemp(prefix="seed-scale-"))
+    return create_app({
+        "SQLALCHEMY_DATABASE_URI": url, "JOBS_RUNNER": "manual", "UPLOAD_DIR": str(instance / "uploads"),
+        "SECRET_KEY": os.environ.get("LMS_SECRET_KEY", "seed-scale-" + uuid.uuid4().hex),
+    })  # fmt: skip
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("url", help="SQLAlchemy URL of an existing PostgreSQL database")
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full size (0.01: a hundredth)")
-    parser.add_argument("--no-bootstrap", action="store_true", help="the schema and content are already there")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="fraction of the full size (0.01: a hundredth)"
+    )
+    parser.add_argument(
+        "--no-bootstrap", action="store_true", help="the schema and content are already there"
+    )
     parser.add_argument("--seed", type=int, default=21, help="random seed")
     args = parser.parse_args()
     if not args.url.startswith("postgresql"):
