@@ -6,7 +6,7 @@ with wrk right after a hello run of its own (as the other modes do): the grading
 Strategist gradebook (5 000 students: first page, a middle page, a search, each sort), the admin user search, the
 staff certificate list, item analysis of the quiz with 100 000 attempts, the student's dashboard, the lesson page,
 the verify page and the autosave. The CSV export of the 20 000-student gradebook is timed apart (first byte, last
-byte). A page that takes longer than two seconds alone is timed by single requests instead of wrk.
+byte). A page that takes longer than three seconds alone is timed by single requests instead of wrk.
 
     .venv/bin/python bench/throughput.py --scale --duration 5 --json throughput-scale.json
 """
@@ -131,10 +131,12 @@ def run(args: Any) -> dict[str, Any]:
             hellos.append(hello_row["rps"])
             alone = 0.0
             if target.name != "quiz autosave":  # (a save changes the attempt: wrk's own saves only)
-                started = time.perf_counter()
-                readers[target.name].request("GET", target.path)
-                alone = time.perf_counter() - started
-            if alone > 2:
+                alone = 1e9
+                for _ in range(2):
+                    started = time.perf_counter()
+                    readers[target.name].request("GET", target.path)
+                    alone = min(alone, time.perf_counter() - started)
+            if alone > 3:
                 row = single_requests(app_port, target.path, readers[target.name].cookie_header(), count=2)
             else:
                 row = tp.measure(target, 32, args.duration, instance.workdir)
