@@ -471,6 +471,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--scale", action="store_true", help="PostgreSQL, seeded by bench/seed_scale.py")
     parser.add_argument("--scale-size", type=float, default=1.0, help="with --scale: seed_scale's --scale")
+    parser.add_argument("--seeded-url", help="with --scale: a database seed_scale already filled (kept)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
