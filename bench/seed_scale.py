@@ -462,7 +462,8 @@ def seed(url: str, scale: float = 1.0, *, bootstrap: bool = True, rng_seed: int 
 
             loader.reset_sequences()
             conn.commit()
-            conn.autocommit = True  # VACUUM runs outside a transaction; the pool gets the connection back as it was
+            # VACUUM runs outside a transaction; the pool gets the connection back as it was
+            conn.autocommit = True
             try:
                 with conn.cursor() as cur:
                     cur.execute("VACUUM ANALYZE")

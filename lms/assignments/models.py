@@ -421,7 +421,8 @@ class RegradeRequest(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("submission_id", "release_number"),
-        sa.Index("ix_assignment_regrade_requests_state", "state", "submission_id"),  # the open ones, for the queue
+        # The open ones, for the grading queue.
+        sa.Index("ix_assignment_regrade_requests_state", "state", "submission_id"),
         sa.CheckConstraint(_in("state", tuple(RegradeState)), name="state_known"),
         sa.CheckConstraint("(state = 'open') = (answered_at IS NULL)", name="answered_has_time"),
     )
