@@ -469,10 +469,21 @@ def main() -> int:
     )
     parser.add_argument("--quiz-takers", type=int, default=16, help="students whose autosaves take turns")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--scale", action="store_true", help="PostgreSQL, seeded by bench/seed_scale.py")
+    parser.add_argument("--scale-size", type=float, default=1.0, help="with --scale: seed_scale's --scale")
+    parser.add_argument("--seeded-url", help="with --scale: a database seed_scale already filled (kept)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
+    if args.scale:
+        import throughput_scale  # bench/, beside this file
+
+        scaled = throughput_scale.run(args)
+        throughput_scale.print_goals(scaled)
+        if args.json:
+            args.json.write_text(json.dumps(scaled, indent=2) + "\n")
+        return 0
     result = run(args)
     print_goals(result)
     if args.json:

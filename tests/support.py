@@ -40,6 +40,9 @@ class BrowserLikeClient(FlaskClient):
     def open(self, *args: Any, **kwargs: Any) -> Any:
         # Each request runs as in production: its own app context, `g` and database session, not the test's.
         app_token, request_token = _cv_app.set(None), _cv_request.set(None)  # type: ignore[arg-type]
+        # Read the whole body here, as the server does before the next request: a streamed response (the
+        # gradebook CSV, stream_with_context) keeps its request's contexts until its last line is sent.
+        kwargs.setdefault("buffered", True)
         try:
             return super().open(*args, **kwargs)
         finally:

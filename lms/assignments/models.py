@@ -251,6 +251,8 @@ class Submission(db.Model):
             postgresql_where=sa.text("state IN ('submitted', 'in_grading', 'graded')"),
         ),
         sa.Index("ix_assignment_submissions_queue", "state", "submitted_at"),
+        # The grading queue's order (oldest handed in first): a page is read off this index, whatever the size.
+        sa.Index("ix_assignment_submissions_submitted", "submitted_at", "id"),
     )
 
     @property
@@ -419,6 +421,8 @@ class RegradeRequest(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("submission_id", "release_number"),
+        # The open ones, for the grading queue.
+        sa.Index("ix_assignment_regrade_requests_state", "state", "submission_id"),
         sa.CheckConstraint(_in("state", tuple(RegradeState)), name="state_known"),
         sa.CheckConstraint("(state = 'open') = (answered_at IS NULL)", name="answered_has_time"),
     )

@@ -63,6 +63,48 @@ class QueueFilters:
         return {k: v for k, v in (("track", self.track), ("state", self.state), ("late", self.late)) if v}
 
 
+_LISTED = [s.value for s in HANDED_IN if s is not SubmissionState.SUPERSEDED]
+
+
+def _open_regrades() -> sa.Select[Any]:
+    """The submissions with an open regrade request (a handful: indexed by state)."""
+    return sa.select(RegradeRequest.submission_id).where(RegradeRequest.state == RegradeState.OPEN.value)
+
+
+def _queue_filters(track_slug: str, state: str, late: str) -> list[sa.ColumnElement[bool]]:
+    """The queue's filters on submissions alone (no join), each one an index can serve."""
+    listed = Submission.state.in_(_LISTED)
+    where: list[sa.ColumnElement[bool]] = []
+    if track_slug:
+        where.append(
+            Submission.assignment_id.in_(
+                sa.select(Assignment.id)
+                .join(Track, Track.id == Assignment.track_id)
+                .where(Track.slug == track_slug)
+            )
+        )
+    if state == "todo":
+        # Pending versions (all of them listed), and listed ones with an open regrade: two index reads.
+        later = aliased(Submission)
+        pending = sa.select(Submission.id).where(Submission.state.in_([s.value for s in PENDING]))
+        regraded = sa.select(later.id).where(later.id.in_(_open_regrades()), later.state.in_(_LISTED))
+        where.append(Submission.id.in_(sa.union(pending, regraded)))
+    elif state == "regrade":
+        where += [Submission.id.in_(_open_regrades()), listed]
+    elif state in {s.value for s in SubmissionState}:
+        where += [Submission.state == state, listed]
+    else:  # "all"
+        where.append(listed)
+    if late == "yes":
+        where.append(Submission.late_seconds > 0)
+    elif late == "no":
+        where.append(sa.func.coalesce(Submission.late_seconds, 0) == 0)
+    return where
+
+
+QUEUE_ORDER = (Submission.submitted_at.asc(), Submission.id.asc())
+
+
 def queue_statement(track_slug: str = "", state: str = "todo", late: str = "") -> sa.Select[Any]:
     """Handed-in versions for the grading queue, oldest first, with everything the list shows in one query."""
     open_regrade = (
@@ -71,7 +113,7 @@ def queue_statement(track_slug: str = "", state: str = "todo", late: str = "") -
         .exists()
     )
     student = aliased(User)
-    stmt = (
+    return (
         sa.select(
             Submission,
             Assignment,
@@ -83,33 +125,30 @@ def queue_statement(track_slug: str = "", state: str = "todo", late: str = "") -
         .join(Assignment, Assignment.id == Submission.assignment_id)
         .join(Track, Track.id == Assignment.track_id)
         .join(student, student.id == Submission.user_id)
-        .where(Submission.state.in_([s.value for s in HANDED_IN if s is not SubmissionState.SUPERSEDED]))
-        .order_by(Submission.submitted_at.asc(), Submission.id.asc())
+        .where(*_queue_filters(track_slug, state, late))
+        .order_by(*QUEUE_ORDER)
     )
-    if track_slug:
-        stmt = stmt.where(Track.slug == track_slug)
-    if state == "todo":
-        stmt = stmt.where(sa.or_(Submission.state.in_([s.value for s in PENDING]), open_regrade))
-    elif state == "regrade":
-        stmt = stmt.where(open_regrade)
-    elif state in {s.value for s in SubmissionState}:
-        stmt = stmt.where(Submission.state == state)
-    if late == "yes":
-        stmt = stmt.where(Submission.late_seconds > 0)
-    elif late == "no":
-        stmt = stmt.where(sa.func.coalesce(Submission.late_seconds, 0) == 0)
-    return stmt
 
 
 def queue_page(
     track_slug: str, state: str, late: str, page: int, page_size: int
 ) -> tuple[list[sa.Row[Any]], int]:
-    """One page of the grading queue (`page` counts from 1) and how many versions the filters match in all."""
-    stmt = queue_statement(track_slug, state, late)
-    total = db.session.execute(
-        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
-    ).scalar_one()
-    rows = db.session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    """One page of the grading queue (`page` counts from 1) and how many versions the filters match in all.
+
+    The page's ids are found first, on submissions alone in the queue's order (an index on (submitted_at, id)
+    walks it), and only those rows are joined with what the list shows: a page costs the same with 20 000
+    versions in the queue as with 20."""
+    where = _queue_filters(track_slug, state, late)
+    total = db.session.execute(sa.select(sa.func.count(Submission.id)).where(*where)).scalar_one()
+    page_ids = (
+        sa.select(Submission.id)
+        .where(*where)
+        .order_by(*QUEUE_ORDER)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    stmt = queue_statement(track_slug, state, late).where(Submission.id.in_(page_ids.scalar_subquery()))
+    rows = db.session.execute(stmt).all()
     return list(rows), total
 
 

@@ -106,6 +106,9 @@ class Certificate(db.Model):
             sqlite_where=sa.text("state IN ('active', 'suspended')"),
             postgresql_where=sa.text("state IN ('active', 'suspended')"),
         ),
+        # The staff list (newest first) and its review queue (suspended, oldest suspension first, and their count).
+        sa.Index("ix_certificates_created", "created_at", "id"),
+        sa.Index("ix_certificates_state_suspended", "state", "suspended_at", "id"),
     )
 
     @property

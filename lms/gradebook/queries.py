@@ -72,7 +72,8 @@ def live_lesson_count(track_id: int) -> int:
 
 
 def _completed_counts(track_id: int) -> Any:
-    """Per student, the live lessons of the track completed (a grouped subquery)."""
+    """Per student, the live lessons of the track completed (a grouped subquery over every completion of the
+    track: what a sort by progress, or the whole CSV, needs)."""
     return (
         sa.select(LessonCompletion.user_id, sa.func.count(LessonCompletion.id).label("done"))
         .where(LessonCompletion.lesson_id.in_(live_lesson_ids(track_id)))
@@ -81,50 +82,105 @@ def _completed_counts(track_id: int) -> Any:
     )
 
 
+def _completed_count(track_id: int) -> sa.ScalarSelect[Any]:
+    """The live lessons of the track the enrolment's student completed: a correlated count for the rows of one
+    page (an index on lesson_completions.user_id answers it), never a grouping of every completion."""
+    return (
+        sa.select(sa.func.count(LessonCompletion.id))
+        .where(
+            LessonCompletion.user_id == Enrollment.user_id,
+            LessonCompletion.lesson_id.in_(live_lesson_ids(track_id)),
+        )
+        .correlate(Enrollment)
+        .scalar_subquery()
+    )
+
+
 def _escape_like(text: str) -> str:
     return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def roster_statement(
-    track_id: int, *, search: str = "", include_left: bool = False, sort: str = "name", order: str = "asc"
-) -> sa.Select[Any]:
-    """Enrolment (with its cohort loaded), student and lessons completed, filtered and sorted in the database."""
-    done = _completed_counts(track_id)
-    done_column = sa.func.coalesce(done.c.done, 0)
-    stmt = (
-        sa.select(Enrollment, User, done_column.label("done"))
-        .join(User, User.id == Enrollment.user_id)
-        .outerjoin(Cohort, Cohort.id == Enrollment.cohort_id)
-        .options(contains_eager(Enrollment.cohort))
-        .outerjoin(done, done.c.user_id == Enrollment.user_id)
-        .where(Enrollment.track_id == track_id)
-    )
+def _roster_where(track_id: int, search: str, include_left: bool) -> list[sa.ColumnElement[bool]]:
+    """The roster's filters, on enrolments and their students (joined as User)."""
+    where: list[sa.ColumnElement[bool]] = [Enrollment.track_id == track_id]
     if not include_left:
-        stmt = stmt.where(Enrollment.left_at.is_(None))
+        where.append(Enrollment.left_at.is_(None))
     search = search.strip()
     if search:
         pattern = f"%{_escape_like(search)}%"
-        stmt = stmt.where(
+        where.append(
             sa.or_(
                 sa.func.lower(User.full_name).like(pattern, escape="\\"),
                 User.email.like(pattern, escape="\\"),
             )
         )
+    return where
+
+
+def _roster_order(sort: str, order: str, done_column: Any) -> list[Any]:
     name = sa.func.lower(User.full_name)
     descending = order == "desc"
     if sort == "progress":
-        keys = [done_column.desc() if descending else done_column.asc(), name, User.id]
-    elif sort == "enrolled":
-        keys = [Enrollment.enrolled_at.desc() if descending else Enrollment.enrolled_at.asc(), name, User.id]
+        return [done_column.desc() if descending else done_column.asc(), name, User.id]
+    if sort == "enrolled":
+        return [Enrollment.enrolled_at.desc() if descending else Enrollment.enrolled_at.asc(), name, User.id]
+    return [name.desc() if descending else name.asc(), User.id.desc() if descending else User.id.asc()]
+
+
+def roster_statement(
+    track_id: int,
+    *,
+    search: str = "",
+    include_left: bool = False,
+    sort: str = "name",
+    order: str = "asc",
+    only: sa.Select[Any] | None = None,
+) -> sa.Select[Any]:
+    """Enrolment (with its cohort loaded), student and lessons completed, filtered and sorted in the database.
+
+    `only`: the enrolment ids of one page (roster_page_ids); their lessons completed are counted row by row.
+    Without it (the whole CSV) they come from one grouped count of the track's completions."""
+    stmt = (
+        sa.select(Enrollment, User)
+        .join(User, User.id == Enrollment.user_id)
+        .outerjoin(Cohort, Cohort.id == Enrollment.cohort_id)
+        .options(contains_eager(Enrollment.cohort))
+        .where(*_roster_where(track_id, search, include_left))
+    )
+    if only is not None:
+        done_column: Any = _completed_count(track_id)
+        stmt = stmt.where(Enrollment.id.in_(only))
     else:
-        keys = [name.desc() if descending else name.asc(), User.id.desc() if descending else User.id.asc()]
-    return stmt.order_by(*keys)
+        done = _completed_counts(track_id)
+        done_column = sa.func.coalesce(done.c.done, 0)
+        stmt = stmt.outerjoin(done, done.c.user_id == Enrollment.user_id)
+    return stmt.add_columns(done_column.label("done")).order_by(*_roster_order(sort, order, done_column))
 
 
-def count_rows(stmt: sa.Select[Any]) -> int:
-    return db.session.execute(
-        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
-    ).scalar_one()
+def roster_page_ids(
+    track_id: int, *, search: str, include_left: bool, sort: str, order: str, limit: int, offset: int
+) -> sa.Select[Any]:
+    """The enrolment ids of one page of the roster, in its order: enrolments and students only (an index on the
+    sort key walks them), and the completions counted only when the sort is by progress."""
+    stmt = (
+        sa.select(Enrollment.id)
+        .join(User, User.id == Enrollment.user_id)
+        .where(*_roster_where(track_id, search, include_left))
+    )
+    done_column: Any = None
+    if sort == "progress":
+        done = _completed_counts(track_id)
+        done_column = sa.func.coalesce(done.c.done, 0)
+        stmt = stmt.outerjoin(done, done.c.user_id == Enrollment.user_id)
+    return stmt.order_by(*_roster_order(sort, order, done_column)).limit(limit).offset(offset)
+
+
+def count_roster(track_id: int, *, search: str, include_left: bool) -> int:
+    """How many students the roster's filters match (the students joined only when searching)."""
+    stmt = sa.select(sa.func.count(Enrollment.id))
+    if search.strip():
+        stmt = stmt.join(User, User.id == Enrollment.user_id)
+    return db.session.execute(stmt.where(*_roster_where(track_id, search, include_left))).scalar_one()
 
 
 def track_quizzes(track_id: int) -> list[Quiz]:
