@@ -471,7 +471,9 @@ def main() -> int:
     parser.add_argument("--quiz-takers", type=int, default=16, help="students whose autosaves take turns")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument(
-        "--only", action="append", help='load only this page (repeatable; e.g. --only "quiz autosave"), with hello'
+        "--only",
+        action="append",
+        help='load only this page (repeatable; e.g. --only "quiz autosave"), with hello',
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
