@@ -2,10 +2,16 @@
 port; the students' browsers retry every unacknowledged save and the submit, as quiz.js does. Afterwards every
 answer the server acknowledged must be in the database and in the score: `lost_answers` must be 0.
 
+With --restart-db the app stays up and the database restarts instead: a private PostgreSQL cluster (initdb into a
+temporary folder, a free loopback port, run as the postgres user when this runs as root; the shared server is never
+touched) is restarted with `pg_ctl restart -m immediate` (a crash, then recovery) mid-storm. The app must reconnect
+by itself, and answer 503 (never 500) while the database is away.
+
 Reuses bench/deadline_storm.py (seeding, students, counting) and runs on SQLite and PostgreSQL:
 
     .venv/bin/python bench/storm_kill.py                                  # both backends, 200 students
     .venv/bin/python bench/storm_kill.py --backend postgresql --students 300 --json kill.json
+    .venv/bin/python bench/storm_kill.py --restart-db                     # PostgreSQL, on a cluster of its own
 """
 
 from __future__ import annotations
@@ -49,6 +55,56 @@ from deadline_storm import (  # noqa: E402
 )
 
 RETRY_STATUSES = {500, 502, 503, 504, 599}
+
+
+class PrivateCluster:
+    """A PostgreSQL cluster of this run's own: initdb into a temporary folder, listening on a free loopback port
+    (and a socket in that folder), trust authentication for the postgres user. Runs as the postgres user when this
+    runs as root (initdb refuses root), from the newest /usr/lib/postgresql/*/bin."""
+
+    def __init__(self) -> None:
+        found = sorted(
+            Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name)
+        )
+        if not found:
+            raise RuntimeError(
+                "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin (Debian: postgresql)"
+            )
+        self.bin = found[-1].parent
+        self.root = Path(tempfile.mkdtemp(prefix="storm-pg-"))
+        self.data = self.root / "data"
+        self.port = free_port()
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c max_connections=200"
+        self.options = ["-o", options]
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), *self.options, "-w", "start"
+        )
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run(
+            [*self.as_user, str(self.bin / tool), *args], check=True, capture_output=True, text=True
+        )
+
+    def restart_immediately(self) -> float:
+        """`pg_ctl restart -m immediate`: every backend killed without a checkpoint, then crash recovery; the
+        seconds until the server accepts connections again."""
+        started = time.monotonic()
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), *self.options, "-m",
+                  "immediate", "-w", "restart")  # fmt: skip
+        return time.monotonic() - started
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        with contextlib.suppress(OSError):
+            shutil.copyfile(self.root / "server.log", Path(tempfile.gettempdir()) / "storm-pg-server.log")
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def start_server(database: Database, workdir: Path, port: int, args: argparse.Namespace, name: str
@@ -124,9 +180,9 @@ def storm(student: Student, start_at: float, storm_saves: int, give_up_at: float
     retries.append(tried)
 
 
-def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+def run(backend: str, args: argparse.Namespace, cluster: PrivateCluster | None = None) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"storm-kill-{backend}-"))
-    database = make_database(backend, workdir, args.pg_url)
+    database = make_database(backend, workdir, cluster.url if cluster else args.pg_url)
     servers: list[subprocess.Popen[bytes]] = []
     orphans: list[int] = []
     try:
@@ -152,6 +208,11 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         for thread in threads:
             thread.start()
         time.sleep(max(0.0, begin + args.window * args.kill_at - time.monotonic()))
+        if cluster is not None:  # the database restarts; the app stays up and must reconnect by itself
+            down = cluster.restart_immediately()
+            for thread in threads:
+                thread.join()
+            return _summary(backend, database, workdir, students, retries, down)
         master = servers[0]
         orphans = children_of(master.pid)
         killed_at = time.monotonic()
@@ -166,23 +227,7 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         down = time.monotonic() - killed_at
         for thread in threads:
             thread.join()
-
-        counted = count_in_database(database, workdir, students)
-        statuses = [code for s in students for code in s.statuses]
-        return {
-            "backend": backend,
-            "students": len(students),
-            "saves": sum(s.saves for s in students),
-            "acknowledged": sum(len(s.acknowledged) for s in students),
-            "stored": counted["stored"],
-            "lost_answers": counted["lost_answers"],
-            "unsubmitted": counted["unsubmitted"],
-            "retried_requests": sum(1 for r in retries if r),
-            "failed_then_retried": sum(retries),
-            "restart_s": round(down, 1),
-            "errors_5xx_seen": sum(1 for code in statuses if code in RETRY_STATUSES),
-            "statuses": {str(k): statuses.count(k) for k in sorted(set(statuses))},
-        }
+        return _summary(backend, database, workdir, students, retries, down)
     finally:
         for server in servers:
             if server.poll() is None:
@@ -195,6 +240,26 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         for log in workdir.glob("gunicorn-*.log"):
             shutil.copyfile(log, Path(tempfile.gettempdir()) / f"storm-kill-{backend}-{log.name}")
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _summary(backend: str, database: Database, workdir: Path, students: list[Student], retries: list[int],
+             down: float) -> dict[str, Any]:  # fmt: skip
+    counted = count_in_database(database, workdir, students)
+    statuses = [code for s in students for code in s.statuses]
+    return {
+        "backend": backend,
+        "students": len(students),
+        "saves": sum(s.saves for s in students),
+        "acknowledged": sum(len(s.acknowledged) for s in students),
+        "stored": counted["stored"],
+        "lost_answers": counted["lost_answers"],
+        "unsubmitted": counted["unsubmitted"],
+        "retried_requests": sum(1 for r in retries if r),
+        "failed_then_retried": sum(retries),
+        "restart_s": round(down, 1),
+        "errors_5xx_seen": sum(1 for code in statuses if code in RETRY_STATUSES),
+        "statuses": {str(k): statuses.count(k) for k in sorted(set(statuses))},
+    }
 
 
 COLUMNS = ["students", "saves", "acknowledged", "stored", "lost_answers", "unsubmitted", "retried_requests",
@@ -220,16 +285,29 @@ def main() -> int:
         action="store_true",
         help="SIGKILL the workers with the master (otherwise they finish what they hold, then leave)",
     )
+    parser.add_argument(
+        "--restart-db",
+        action="store_true",
+        help="restart a private PostgreSQL cluster (pg_ctl restart -m immediate) instead of killing the master",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
+    if args.restart_db:
+        backends = ["postgresql"]
     results = []
     for backend in backends:
+        what = "the database restarted" if args.restart_db else "master killed"
         print(
-            f"-- {backend}: {args.students} students, master killed {args.kill_at:.0%} into the storm ...",
+            f"-- {backend}: {args.students} students, {what} {args.kill_at:.0%} into the storm ...",
             flush=True,
         )
-        results.append(run(backend, args))
+        cluster = PrivateCluster() if args.restart_db else None
+        try:
+            results.append(run(backend, args, cluster))
+        finally:
+            if cluster is not None:
+                cluster.remove()
     width = max(len(c) for c in COLUMNS) + 2
     print("".join(["backend".ljust(width), *(r["backend"].rjust(14) for r in results)]))
     for column in COLUMNS:

@@ -41,18 +41,29 @@ class SaveReceipt:
 
 
 _saves = AnswerSave.__table__
-# The first stored save of the question (of_attempt, of_question) whose sequence number is not below the new
-# one's (of_seq). The new save is the newest when there is none, or when it is the new row itself: a statement
-# sees its own new row on SQLite and not on PostgreSQL, and every earlier save has a smaller id, so both read the
-# same way (_is_newest).
-_FIRST_NOT_OLDER = (
+# A stored save of the question (of_attempt, of_question) whose sequence number is not below the new one's
+# (of_seq): one above it if there is any (never the new row itself), else the first stored of equals. The new save
+# is the newest when there is none, or when it is the new row itself: a statement sees its own new row on SQLite
+# and not on PostgreSQL, and every earlier save has a smaller id, so both read the same way (_is_newest).
+# Two index probes (ix_quiz_answer_saves_attempt_question), each stopping at its first row: the minimum id of every
+# save at or above of_seq, as this once was, read them all, and a question saved thousands of times (an autosave
+# per keystroke, the throughput benchmark) made each save slower than the one before (README, "Benchmarks").
+_FIRST_NOT_OLDER = sa.func.coalesce(
+    sa.select(_saves.c.id)
+    .where(
+        _saves.c.attempt_id == sa.bindparam("of_attempt"),
+        _saves.c.question_id == sa.bindparam("of_question"),
+        _saves.c.seq > sa.bindparam("of_seq"),
+    )
+    .limit(1)
+    .scalar_subquery(),
     sa.select(sa.func.min(_saves.c.id))
     .where(
         _saves.c.attempt_id == sa.bindparam("of_attempt"),
         _saves.c.question_id == sa.bindparam("of_question"),
-        _saves.c.seq >= sa.bindparam("of_seq"),
+        _saves.c.seq == sa.bindparam("of_seq"),
     )
-    .scalar_subquery()
+    .scalar_subquery(),
 )
 # Stores one save and returns its id with _FIRST_NOT_OLDER. Values come as parameters (_save_row).
 _INSERT_SAVE = sa.insert(_saves).returning(_saves.c.id, _FIRST_NOT_OLDER)
