@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lms.clock import now_utc
+from lms.courses import triggers
 from lms.database import UTCDateTime
 from lms.extensions import db
 
@@ -145,6 +146,8 @@ def _bump_content_versions(session: Session, _context: object, _instances: objec
         )
         if track_id is not None:
             changed.add(track_id)
+        if item in session.dirty:  # moved to another track: the old one's content changed too
+            changed.update(t for t in sa.inspect(item).attrs.track_id.history.deleted if t is not None)
     if not changed:
         return
     with session.no_autoflush:
@@ -153,3 +156,7 @@ def _bump_content_versions(session: Session, _context: object, _instances: objec
             if track is not None:
                 # Counted by the database, so two syncs at once raise it twice (no lost update).
                 track.content_version = Track.content_version + 1
+
+
+# Every other writer (raw SQL, data migrations, psql) raises the version through database triggers.
+triggers.listen(db.metadata)
