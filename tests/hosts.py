@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -90,13 +91,15 @@ def wait_ready(*hosts: Host, timeout: float = 40) -> None:
         while True:
             if host.process.poll() is not None:
                 raise RuntimeError(f"host {host.name} exited:\n{host.log_text()[-3000:]}")
+            conn = http.client.HTTPConnection("127.0.0.1", host.port, timeout=2)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", host.port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
                     break
             except OSError:
                 pass
+            finally:
+                conn.close()
             if time.monotonic() > deadline:
                 raise RuntimeError(f"host {host.name} did not come up:\n{host.log_text()[-3000:]}")
             time.sleep(0.1)
@@ -105,7 +108,7 @@ def wait_ready(*hosts: Host, timeout: float = 40) -> None:
 def stop(*hosts: Host) -> None:
     for host in hosts:
         if host.process.poll() is None:
-            host.process.terminate()
+            host.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
     for host in hosts:
         try:
             host.process.wait(timeout=20)
@@ -147,10 +150,13 @@ class Visitor:
     """One browser: its cookies go to every host (cookies name no port), as a browser's do behind a balancer."""
 
     cookies: dict[str, str] = field(default_factory=dict)
+    address: str | None = None  # sent as X-Forwarded-For (hosts started with LMS_TRUSTED_PROXIES=1 use it)
 
     def request(self, host: Host, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> Response:  # fmt: skip
         headers = dict(headers or {})
+        if self.address:
+            headers["X-Forwarded-For"] = self.address
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         conn = http.client.HTTPConnection("127.0.0.1", host.port, timeout=30)
@@ -173,12 +179,12 @@ class Visitor:
     def get(self, host: Host, path: str) -> Response:
         return self.request(host, "GET", path)
 
-    def post_form(
-        self, host: Host, path: str, fields: dict[str, str], token_from: str | None = None
-    ) -> Response:
-        """POST a form with the CSRF token of the page at `token_from` (read through the same host)."""
-        page = self.get(host, token_from or path)
-        assert page.status == 200, f"GET {token_from or path} on {host.name}: {page.status}"
+    def post_form(self, host: Host, path: str, fields: dict[str, str], token_from: str | None = None,
+                  token_host: Host | None = None) -> Response:  # fmt: skip
+        """POST a form with the CSRF token of the page at `token_from` (read through `token_host`, by default the
+        same host)."""
+        page = self.get(token_host or host, token_from or path)
+        assert page.status == 200, f"GET {token_from or path}: {page.status}"
         body = urllib.parse.urlencode({**fields, "csrf_token": form_token(page.text)}).encode()
         return self.request(host, "POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
 
