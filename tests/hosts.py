@@ -74,12 +74,15 @@ def host_env(database_url: str, workdir: Path, name: str, **settings: str) -> di
     return env
 
 
-def start_host(name: str, env: dict[str, str], workers: int = 1) -> Host:
+def start_host(name: str, env: dict[str, str], workers: int | None = 1) -> Host:
+    """A gunicorn master with the repository's gunicorn.conf.py; `workers` None keeps its default (2 x cores + 1)."""
     port = free_port()
     log = Path(env["LMS_INSTANCE_PATH"]) / "gunicorn.log"
     command = [str(Path(sys.executable).with_name("gunicorn")), "-c", str(PROJECT_ROOT / "gunicorn.conf.py"),
-               "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
-               "wsgi:app"]  # fmt: skip
+               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]  # fmt: skip
+    if workers:
+        command += ["--workers", str(workers)]
+    command.append("wsgi:app")
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     return Host(name, port, process, log)
@@ -118,7 +121,7 @@ def stop(*hosts: Host) -> None:
 
 
 @contextmanager
-def running_hosts(envs: dict[str, dict[str, str]], workers: int = 1) -> Iterator[dict[str, Host]]:
+def running_hosts(envs: dict[str, dict[str, str]], workers: int | None = 1) -> Iterator[dict[str, Host]]:
     hosts = {name: start_host(name, env, workers) for name, env in envs.items()}
     try:
         wait_ready(*hosts.values())
