@@ -117,7 +117,8 @@ class Browser:
             cookie.load(value)
             for key, morsel in cookie.items():
                 self.cookies[key] = morsel.value
-        return response.status, dict(response.headers), data
+        # Names as a browser reads them, whatever their case on the wire (HAProxy sends them in lower case).
+        return response.status, {name.title(): value for name, value in response.getheaders()}, data
 
     def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
         return self.request("GET", path)

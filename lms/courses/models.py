@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lms.clock import now_utc
+from lms.courses import triggers
 from lms.database import UTCDateTime
 from lms.extensions import db
 
@@ -31,7 +32,7 @@ class Track(db.Model):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
-    # Goes up with every change to one of the track's modules or lessons (a flush hook below), so each process
+    # Goes up with every change to one of the track's modules or lessons (database triggers), so each process
     # can keep the track's content in memory and know when to read it again (lms.courses.snapshot).
     content_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
@@ -135,9 +136,12 @@ class LessonCompletion(db.Model):
 
 
 @sa.event.listens_for(Session, "before_flush")
-def _bump_content_versions(session: Session, _context: object, _instances: object) -> None:
-    """Raise Track.content_version of every track whose modules or lessons this flush adds, changes or deletes."""
-    changed: set[int] = set()
+def _note_content_changes(session: Session, _context: object, _instances: object) -> None:
+    """Note the tracks whose modules or lessons this flush adds, changes or deletes (both tracks of a move).
+
+    The database raises their content_version itself (triggers, lms.courses.triggers, for every writer); after
+    the flush, the session's Track objects forget the version they hold, so they read the raised one."""
+    changed: set[int] = session.info.setdefault("lms_content_changed", set())
     for item in (*session.new, *session.dirty, *session.deleted):
         if not isinstance(item, Module | Lesson):
             continue
@@ -149,11 +153,18 @@ def _bump_content_versions(session: Session, _context: object, _instances: objec
         )
         if track_id is not None:
             changed.add(track_id)
-    if not changed:
-        return
-    with session.no_autoflush:
-        for track_id in changed:
-            track = session.get(Track, track_id)
-            if track is not None:
-                # Counted by the database, so two syncs at once raise it twice (no lost update).
-                track.content_version = Track.content_version + 1
+        if item in session.dirty:  # moved to another track: the old one's content changed too
+            changed.update(t for t in sa.inspect(item).attrs.track_id.history.deleted if t is not None)
+
+
+@sa.event.listens_for(Session, "after_flush_postexec")
+def _forget_raised_versions(session: Session, _context: object) -> None:
+    changed: set[int] = session.info.pop("lms_content_changed", set())
+    if changed:
+        for item in list(session.identity_map.values()):
+            if isinstance(item, Track) and item.id in changed:
+                session.expire(item, ["content_version"])
+
+
+# Every other writer (raw SQL, data migrations, psql) raises the version through database triggers.
+triggers.listen(db.metadata)

@@ -1,9 +1,9 @@
 """A track's modules and lessons kept in memory per process, read again only when the track's content changes.
 
-Content changes only through `lms sync-content` (or staff tools that go through the ORM), and each such change
-raises Track.content_version (a flush hook in lms.courses.models). Every request reads the track row anyway, so
-it compares the version it finds with the one kept here and reads the modules and lessons again only when they
-differ: other processes see a sync at their next request. What students did (completions, enrolments) is never
+Every change to a module or lesson row raises Track.content_version in the same transaction, whoever makes it (a
+sync, raw SQL, a data migration; database triggers, lms.courses.triggers). Every request reads the track row
+anyway, so it compares the version it finds with the one kept here and reads the modules and lessons again only
+when they differ: other processes and other hosts see a change at their next request. What students did (completions, enrolments) is never
 kept here; it is read at every request.
 """
 
