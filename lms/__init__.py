@@ -12,7 +12,18 @@ from flask import Flask
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Feature packages, each with a `register(app)` adding its blueprint, content loader, panels and commands.
-FEATURES = ("courses", "quizzes", "assignments", "certificates", "gradebook", "notifications", "webhooks", "sso", "roster", "api")
+FEATURES = (
+    "courses",
+    "quizzes",
+    "assignments",
+    "certificates",
+    "gradebook",
+    "notifications",
+    "webhooks",
+    "sso",
+    "roster",
+    "api",
+)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

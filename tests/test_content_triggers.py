@@ -151,6 +151,7 @@ def test_the_migrations_install_the_triggers(empty_database):
             raw_sql_update("<p>after upgrade</p>")
             assert versions()["alpha"] > before["alpha"]
         finally:
+            db.session.remove()  # its connection back to the pool, which is then closed: none left open
             dispose_engines(db.engine)
     assert names == created, "the migration and create_all install different triggers"
 

@@ -248,6 +248,7 @@ def enrol_for(
     db.session.commit()
     return enrollment
 
+
 def leave(user: User, track: Track, at: datetime | None = None) -> Enrollment:
     """Leave a track; the enrolment row and every completion stay, so enrolling again picks up where they were."""
     enrollment = find_enrollment(user.id, track.id)
