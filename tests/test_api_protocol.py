@@ -193,3 +193,5 @@ def test_the_reference_page_is_served_by_the_app_itself(client):
     assert "GET /api/v1/certificates" in page and "POST /api/v1/users" in page
     assert "users:write" in page and "UserOut" in page
     assert not re.findall(r'(?:src|href)="(?:https?:)?//', page)  # nothing fetched from elsewhere (no CDN)
+    # The descriptions are CommonMark (as OpenAPI says): rendered, not shown with their backticks
+    assert "<code>Authorization: Bearer lms_...</code>" in page and "`Authorization" not in page

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, json, render_template
+from markupsafe import Markup
 
 from lms.accounts.access import public
+from lms.markdown import render_markdown
 
 bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
 
@@ -45,12 +47,19 @@ def docs() -> Any:
                 }
             )
     schemas = spec.get("components", {}).get("schemas", {})
-    return render_template("api/docs.html", spec=spec, operations=operations, schemas=schemas, pretty=_pretty)
+    return render_template(
+        "api/docs.html", spec=spec, operations=operations, schemas=schemas, pretty=_pretty, prose=_prose
+    )
 
 
 def _body_schema(op: dict[str, Any]) -> Any:
     content = op.get("requestBody", {}).get("content", {})
     return next(iter(content.values()), {}).get("schema") if content else None
+
+
+def _prose(text: str | None) -> Markup:
+    """A description of the document (CommonMark, as OpenAPI says), rendered and sanitized like every text."""
+    return Markup(render_markdown(text or ""))  # noqa: S704 (render_markdown sanitizes: lms/markdown.py)
 
 
 def _pretty(value: Any) -> str:
