@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectMultipleField, StringField, widgets
+from wtforms import DateField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from lms.api.tokens import SCOPES
-
-
-class ScopesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
+from lms.fields import CheckboxesField
 
 
 class TokenForm(FlaskForm):
@@ -21,7 +17,7 @@ class TokenForm(FlaskForm):
         validators=[InputRequired("Name the token after the system that uses it."), Length(max=100)],
         description="Who or what uses it, e.g. “HR system”.",
     )
-    scopes = ScopesField(
+    scopes = CheckboxesField(
         "Scopes",
         choices=[SelectChoice(s, s) for s in SCOPES],
         description="Grant only what the system needs.",

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField
+from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from lms.fields import CheckboxesField
 from lms.webhooks.models import EVENT_TYPES
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class EndpointForm(FlaskForm):
@@ -28,7 +23,7 @@ class EndpointForm(FlaskForm):
     description = StringField(
         "Description", validators=[Length(max=200, message="Keep it under 200 characters.")]
     )
-    events = MultiCheckboxField(
+    events = CheckboxesField(
         "Events to send",
         choices=[SelectChoice(event, event) for event in EVENT_TYPES],
         description="Choose at least one.",  # checked by the operation: `required` would demand every box
