@@ -234,6 +234,17 @@ def start_gunicorn(instance: Instance, target: str, name: str) -> tuple[subproce
     raise RuntimeError(f"gunicorn ({target}) did not start; see {instance.workdir / (name + '.log')}")
 
 
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Stop the gunicorn masters: all asked at once, each killed if it has not stopped within 30 s."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def worker_count(instance: Instance) -> int:
     code = "import runpy; print(runpy.run_path('gunicorn.conf.py')['workers'])"
     out = subprocess.run(
@@ -404,13 +415,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "results": results,
         }
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes)
         instance.drop()
         for name in ("app", "hello"):
             log = instance.workdir / f"{name}.log"

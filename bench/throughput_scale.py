@@ -189,13 +189,7 @@ def run(args: Any) -> dict[str, Any]:
             "paths": {t.name: t.path for t in pages},
         }  # fmt: skip
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        tp.stop(processes)
         instance.drop()
         tp.shutil.rmtree(instance.workdir, ignore_errors=True)
 
