@@ -1,7 +1,7 @@
 """database triggers raise a track's content version whenever one of its modules or lessons changes
 
 Revision ID: c21a00000001
-Revises: c14a7e2b0001
+Revises: c21b00000001
 Create Date: 2026-12-06 00:40:00
 
 Whoever changes the rows (the ORM, raw SQL, a data migration, psql), and both tracks when a row moves to another

@@ -2,7 +2,7 @@
 the gradebook sorted by name or by enrolment, the open regrade requests
 
 Revision ID: c21b00000001
-Revises: c14a7e2b0001
+Revises: c22a91000001
 Create Date: 2026-12-06 00:45:00
 
 """

@@ -1,7 +1,7 @@
 """item analysis kept as sums per quiz version (quiz_item_counts), updated as attempts finish
 
 Revision ID: c21d00000001
-Revises: c14a7e2b0001
+Revises: c22a55000001
 Create Date: 2026-12-06 01:30:00.000000
 
 Existing attempts are not summed here (that needs the scoring code): a version without submitted attempts gets

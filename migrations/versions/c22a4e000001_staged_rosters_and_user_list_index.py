@@ -1,7 +1,7 @@
 """staged bulk-enrolment files (staged_rosters) and the users list's (created_at, id) index
 
 Revision ID: c22a4e000001
-Revises: c14a7e2b0001
+Revises: c21d00000001
 Create Date: 2026-12-06 00:45:00
 
 """

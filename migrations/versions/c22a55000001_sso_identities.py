@@ -1,7 +1,7 @@
 """single sign-on: the link between an account and its person at the OpenID Connect provider (issuer + subject)
 
 Revision ID: c22a55000001
-Revises: c14a7e2b0001
+Revises: c22a3b000001
 Create Date: 2026-12-06 00:50:00.000000
 
 """

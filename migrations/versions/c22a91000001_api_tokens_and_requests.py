@@ -1,7 +1,7 @@
 """API tokens and the log of API requests
 
 Revision ID: c22a91000001
-Revises: c14a7e2b0001
+Revises: c22a4e000001
 Create Date: 2026-12-06 00:50:00
 
 """
