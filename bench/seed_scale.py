@@ -471,6 +471,13 @@ def seed(url: str, scale: float = 1.0, *, bootstrap: bool = True, rng_seed: int 
                 conn.autocommit = False
         finally:
             raw.close()
+        # The attempts came in by COPY, past lms.quizzes.finishing, so the item analysis' kept sums (whose
+        # versions were marked complete when the content loaded) hold none of them: recompute them, as
+        # `lms item-report --rebuild` does after an upgrade, or the analysis page would show empty sums.
+        from lms.quizzes.items import rebuild_item_counts
+
+        counted = sum(attempts for _, _, attempts in rebuild_item_counts())
+        log(f"  item analysis sums rebuilt from {counted} submitted attempts")
     took = round(time.monotonic() - started, 1)
     log(f"-- seeded in {took} s")
     return {"seconds": took, "rows": loader.counts, "password": PASSWORD, "tag": tag,

@@ -178,3 +178,24 @@ def test_student_pages_use_indexes(seeded):
         *captured(seeded, None, "GET", f"/verify/{format_code(code)}"),
     ]
     assert explain_all(seeded, statements) == []
+
+
+def test_the_seeded_attempts_are_in_the_item_analysis_sums(seeded):
+    """seed_scale COPYs attempts past the finishing code, then rebuilds the kept sums: the analysis page reads
+    them, so they must equal the scan of the attempts (without the rebuild they would count none)."""
+    from lms.quizzes.itemstats import counts_of, scan_counts
+    from lms.quizzes.models import Quiz, QuizVersion
+
+    with seeded.app_context():
+        version = db.session.execute(
+            sa.select(QuizVersion)
+            .join(Quiz, Quiz.id == QuizVersion.quiz_id)
+            .where(Quiz.slug == "manager-daily-operations")
+            .order_by(QuizVersion.number.desc())
+        ).scalars().first()
+        kept, complete = counts_of(version)
+        scanned = scan_counts(version)
+        assert complete
+        assert sum(scanned.attempts.values()) > 100
+        assert kept.attempts == scanned.attempts
+        assert kept.picks == scanned.picks
