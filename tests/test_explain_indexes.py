@@ -187,12 +187,16 @@ def test_the_seeded_attempts_are_in_the_item_analysis_sums(seeded):
     from lms.quizzes.models import Quiz, QuizVersion
 
     with seeded.app_context():
-        version = db.session.execute(
-            sa.select(QuizVersion)
-            .join(Quiz, Quiz.id == QuizVersion.quiz_id)
-            .where(Quiz.slug == "manager-daily-operations")
-            .order_by(QuizVersion.number.desc())
-        ).scalars().first()
+        version = (
+            db.session.execute(
+                sa.select(QuizVersion)
+                .join(Quiz, Quiz.id == QuizVersion.quiz_id)
+                .where(Quiz.slug == "manager-daily-operations")
+                .order_by(QuizVersion.number.desc())
+            )
+            .scalars()
+            .first()
+        )
         kept, complete = counts_of(version)
         scanned = scan_counts(version)
         assert complete
