@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, joinedload, load_only
+from sqlalchemy.orm import contains_eager
 
 from lms.accounts.models import User
 from lms.assignments.models import Assignment, Submission
-from lms.certificates.models import Certificate, CertificateState
+from lms.certificates.models import Certificate, CertificateState, CertificateVersion
 from lms.courses.models import Cohort, Enrollment, Lesson, LessonCompletion, Module, Track
 from lms.extensions import db
 from lms.quizzes.models import Attempt, Quiz
@@ -33,6 +33,11 @@ ATTEMPT_COLUMNS = (
 SUBMISSION_COLUMNS = (
     Submission.id, Submission.user_id, Submission.state, Submission.version, Submission.submitted_at,
     Submission.late_seconds, Submission.uploaded_at,
+)  # fmt: skip
+# What a line of the CSV shows of a student and their enrolment (roster_statement(plain=True)), and "done".
+ROSTER_COLUMNS = (
+    User.id.label("user_id"), User.full_name, User.email, Enrollment.enrolled_at, Enrollment.left_at,
+    Cohort.name.label("cohort"),
 )  # fmt: skip
 
 
@@ -135,16 +140,22 @@ def roster_statement(
     sort: str = "name",
     order: str = "asc",
     only: sa.Select[Any] | None = None,
+    plain: bool = False,
 ) -> sa.Select[Any]:
     """Enrolment (with its cohort loaded), student and lessons completed, filtered and sorted in the database.
 
     `only`: the enrolment ids of one page (roster_page_ids); their lessons completed are counted row by row.
-    Without it (the whole CSV) they come from one grouped count of the track's completions."""
+    Without it (the whole CSV) they come from one grouped count of the track's completions.
+    `plain`: plain rows of ROSTER_COLUMNS instead of the two entities (what the streamed CSV reads)."""
     stmt = (
-        sa.select(Enrollment, User)
+        sa.select(*ROSTER_COLUMNS)
+        if plain
+        else sa.select(Enrollment, User).options(contains_eager(Enrollment.cohort))
+    )
+    stmt = (
+        stmt.select_from(Enrollment)
         .join(User, User.id == Enrollment.user_id)
         .outerjoin(Cohort, Cohort.id == Enrollment.cohort_id)
-        .options(contains_eager(Enrollment.cohort))
         .where(*_roster_where(track_id, search, include_left))
     )
     if only is not None:
@@ -197,17 +208,17 @@ def track_quizzes(track_id: int) -> list[Quiz]:
     )
 
 
-def attempts_by_student(quiz_ids: list[int], user_ids: UserIds) -> dict[tuple[int, int], list[Attempt]]:
-    """Every attempt of these students at these quizzes, by (user, quiz), in attempt order (one query)."""
-    found: dict[tuple[int, int], list[Attempt]] = defaultdict(list)
+def attempts_by_student(quiz_ids: list[int], user_ids: UserIds) -> dict[tuple[int, int], list[sa.Row[Any]]]:
+    """Every attempt of these students at these quizzes, by (user, quiz), in attempt order (one query): plain
+    rows of ATTEMPT_COLUMNS, which the quiz rules (counting_attempt, is_overdue) read like attempts."""
+    found: dict[tuple[int, int], list[sa.Row[Any]]] = defaultdict(list)
     if not quiz_ids:
         return found
     rows = db.session.execute(
-        sa.select(Attempt)
-        .options(load_only(*ATTEMPT_COLUMNS, raiseload=True))
+        sa.select(*ATTEMPT_COLUMNS)
         .where(Attempt.quiz_id.in_(quiz_ids), Attempt.user_id.in_(user_ids))
         .order_by(Attempt.user_id, Attempt.quiz_id, Attempt.number)
-    ).scalars()
+    )
     for attempt in rows:
         found[(attempt.user_id, attempt.quiz_id)].append(attempt)
     return found
@@ -226,33 +237,36 @@ def track_assignment(track: Track) -> Assignment | None:
     return next((a for a in assignments if a.slug == named), assignments[0] if assignments else None)
 
 
-def submissions_by_student(assignment_id: int, user_ids: UserIds) -> dict[int, list[Submission]]:
-    """Every upload of these students for the assignment, oldest first (one query, file details left out)."""
-    found: dict[int, list[Submission]] = defaultdict(list)
+def submissions_by_student(assignment_id: int, user_ids: UserIds) -> dict[int, list[sa.Row[Any]]]:
+    """Every upload of these students for the assignment, oldest first (one query): plain rows of
+    SUBMISSION_COLUMNS, never the file details."""
+    found: dict[int, list[sa.Row[Any]]] = defaultdict(list)
     rows = db.session.execute(
-        sa.select(Submission)
-        .options(load_only(*SUBMISSION_COLUMNS, raiseload=True))
+        sa.select(*SUBMISSION_COLUMNS)
         .where(Submission.assignment_id == assignment_id, Submission.user_id.in_(user_ids))
         .order_by(Submission.user_id, Submission.uploaded_at, Submission.id)
-    ).scalars()
+    )
     for submission in rows:
         found[submission.user_id].append(submission)
     return found
 
 
-def certificates_by_student(track_id: int, user_ids: UserIds) -> dict[int, Certificate]:
-    """Per student, the certificate to show for the track: the active one, else the most recent (one query)."""
-    rows = (
-        db.session.execute(
-            sa.select(Certificate)
-            .options(joinedload(Certificate.current))
-            .where(Certificate.track_id == track_id, Certificate.user_id.in_(user_ids))
-            .order_by(Certificate.created_at, Certificate.id)
+def certificates_by_student(track_id: int, user_ids: UserIds) -> dict[int, sa.Row[Any]]:
+    """Per student, the certificate to show for the track: the active one, else the most recent (one query).
+    A plain row: user_id, state, code and its current version's expires_at (what its status at a moment needs)."""
+    rows = db.session.execute(
+        sa.select(Certificate.user_id, Certificate.state, Certificate.code, CertificateVersion.expires_at)
+        .outerjoin(
+            CertificateVersion,
+            sa.and_(
+                CertificateVersion.certificate_id == Certificate.id,
+                CertificateVersion.number == Certificate.version_number,
+            ),
         )
-        .unique()
-        .scalars()
+        .where(Certificate.track_id == track_id, Certificate.user_id.in_(user_ids))
+        .order_by(Certificate.created_at, Certificate.id)
     )
-    found: dict[int, Certificate] = {}
+    found: dict[int, sa.Row[Any]] = {}
     for certificate in rows:
         shown = found.get(certificate.user_id)
         if shown is None or shown.state != CertificateState.ACTIVE.value:
