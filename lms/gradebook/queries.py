@@ -15,7 +15,7 @@ from sqlalchemy.orm import contains_eager
 from lms.accounts.models import User
 from lms.assignments.models import Assignment, Submission
 from lms.certificates.models import Certificate, CertificateState, CertificateVersion
-from lms.courses.models import Cohort, Enrollment, Lesson, LessonCompletion, Module, Track
+from lms.courses.models import Cohort, Enrollment, Lesson, Module, Track
 from lms.extensions import db
 from lms.quizzes.models import Attempt, Quiz
 
@@ -76,31 +76,6 @@ def live_lesson_count(track_id: int) -> int:
     ).scalar_one()
 
 
-def _completed_counts(track_id: int) -> Any:
-    """Per student, the live lessons of the track completed (a grouped subquery over every completion of the
-    track: what a sort by progress, or the whole CSV, needs)."""
-    return (
-        sa.select(LessonCompletion.user_id, sa.func.count(LessonCompletion.id).label("done"))
-        .where(LessonCompletion.lesson_id.in_(live_lesson_ids(track_id)))
-        .group_by(LessonCompletion.user_id)
-        .subquery()
-    )
-
-
-def _completed_count(track_id: int) -> sa.ScalarSelect[Any]:
-    """The live lessons of the track the enrolment's student completed: a correlated count for the rows of one
-    page (an index on lesson_completions.user_id answers it), never a grouping of every completion."""
-    return (
-        sa.select(sa.func.count(LessonCompletion.id))
-        .where(
-            LessonCompletion.user_id == Enrollment.user_id,
-            LessonCompletion.lesson_id.in_(live_lesson_ids(track_id)),
-        )
-        .correlate(Enrollment)
-        .scalar_subquery()
-    )
-
-
 def _escape_like(text: str) -> str:
     return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -144,8 +119,8 @@ def roster_statement(
 ) -> sa.Select[Any]:
     """Enrolment (with its cohort loaded), student and lessons completed, filtered and sorted in the database.
 
-    `only`: the enrolment ids of one page (roster_page_ids); their lessons completed are counted row by row.
-    Without it (the whole CSV) they come from one grouped count of the track's completions.
+    `only`: the enrolment ids of one page (roster_page_ids); without it, every row (the CSV). Lessons completed
+    are the enrolment's kept count (Enrollment.lessons_done), never a count of completions.
     `plain`: plain rows of ROSTER_COLUMNS instead of the two entities (what the streamed CSV reads)."""
     stmt = (
         sa.select(*ROSTER_COLUMNS)
@@ -159,31 +134,22 @@ def roster_statement(
         .where(*_roster_where(track_id, search, include_left))
     )
     if only is not None:
-        done_column: Any = _completed_count(track_id)
         stmt = stmt.where(Enrollment.id.in_(only))
-    else:
-        done = _completed_counts(track_id)
-        done_column = sa.func.coalesce(done.c.done, 0)
-        stmt = stmt.outerjoin(done, done.c.user_id == Enrollment.user_id)
-    return stmt.add_columns(done_column.label("done")).order_by(*_roster_order(sort, order, done_column))
+    done = Enrollment.lessons_done
+    return stmt.add_columns(done.label("done")).order_by(*_roster_order(sort, order, done))
 
 
 def roster_page_ids(
     track_id: int, *, search: str, include_left: bool, sort: str, order: str, limit: int, offset: int
 ) -> sa.Select[Any]:
     """The enrolment ids of one page of the roster, in its order: enrolments and students only (an index on the
-    sort key walks them), and the completions counted only when the sort is by progress."""
+    sort key walks them; by progress, the kept count Enrollment.lessons_done)."""
     stmt = (
         sa.select(Enrollment.id)
         .join(User, User.id == Enrollment.user_id)
         .where(*_roster_where(track_id, search, include_left))
     )
-    done_column: Any = None
-    if sort == "progress":
-        done = _completed_counts(track_id)
-        done_column = sa.func.coalesce(done.c.done, 0)
-        stmt = stmt.outerjoin(done, done.c.user_id == Enrollment.user_id)
-    return stmt.order_by(*_roster_order(sort, order, done_column)).limit(limit).offset(offset)
+    return stmt.order_by(*_roster_order(sort, order, Enrollment.lessons_done)).limit(limit).offset(offset)
 
 
 def count_roster(track_id: int, *, search: str, include_left: bool) -> int:
