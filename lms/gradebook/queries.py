@@ -180,12 +180,12 @@ def attempts_by_student(quiz_ids: list[int], user_ids: UserIds) -> dict[tuple[in
     found: dict[tuple[int, int], list[sa.Row[Any]]] = defaultdict(list)
     if not quiz_ids:
         return found
-    rows = db.session.execute(
+    rows = db.session.connection().execute(
         sa.select(*ATTEMPT_COLUMNS)
         .where(Attempt.quiz_id.in_(quiz_ids), Attempt.user_id.in_(user_ids))
         .order_by(Attempt.user_id, Attempt.quiz_id, Attempt.number)
     )
-    for attempt in rows:
+    for attempt in rows.all():
         found[(attempt.user_id, attempt.quiz_id)].append(attempt)
     return found
 
@@ -207,12 +207,12 @@ def submissions_by_student(assignment_id: int, user_ids: UserIds) -> dict[int, l
     """Every upload of these students for the assignment, oldest first (one query): plain rows of
     SUBMISSION_COLUMNS, never the file details."""
     found: dict[int, list[sa.Row[Any]]] = defaultdict(list)
-    rows = db.session.execute(
+    rows = db.session.connection().execute(
         sa.select(*SUBMISSION_COLUMNS)
         .where(Submission.assignment_id == assignment_id, Submission.user_id.in_(user_ids))
         .order_by(Submission.user_id, Submission.uploaded_at, Submission.id)
     )
-    for submission in rows:
+    for submission in rows.all():
         found[submission.user_id].append(submission)
     return found
 
@@ -220,7 +220,7 @@ def submissions_by_student(assignment_id: int, user_ids: UserIds) -> dict[int, l
 def certificates_by_student(track_id: int, user_ids: UserIds) -> dict[int, sa.Row[Any]]:
     """Per student, the certificate to show for the track: the active one, else the most recent (one query).
     A plain row: user_id, state, code and its current version's expires_at (what its status at a moment needs)."""
-    rows = db.session.execute(
+    rows = db.session.connection().execute(
         sa.select(Certificate.user_id, Certificate.state, Certificate.code, CertificateVersion.expires_at)
         .outerjoin(
             CertificateVersion,
@@ -233,7 +233,7 @@ def certificates_by_student(track_id: int, user_ids: UserIds) -> dict[int, sa.Ro
         .order_by(Certificate.created_at, Certificate.id)
     )
     found: dict[int, sa.Row[Any]] = {}
-    for certificate in rows:
+    for certificate in rows.all():
         shown = found.get(certificate.user_id)
         if shown is None or shown.state != CertificateState.ACTIVE.value:
             found[certificate.user_id] = certificate

@@ -339,11 +339,13 @@ def streamed_csv_lines(
         order=filters.order,
         plain=True,
     )
-    quizzes, assignment = book.quizzes, book.assignment
-    result = db.session.execute(stmt.execution_options(yield_per=chunk))
+    assignment = book.assignment
+    # (quiz id, quiz, its cell for everyone who has not tried it): ids read once, not per student
+    by_quiz = [(q.id, q, quiz_cell(q, (), now)) for q in book.quizzes]
+    result = db.session.connection().execute(stmt.execution_options(yield_per=chunk))
     for part in result.partitions():
         user_ids = [student.user_id for student in part]
-        attempts = queries.attempts_by_student([q.id for q in quizzes], user_ids)
+        attempts = queries.attempts_by_student([quiz_id for quiz_id, _, _ in by_quiz], user_ids)
         uploads = queries.submissions_by_student(assignment.id, user_ids) if assignment else {}
         certificates = queries.certificates_by_student(track.id, user_ids)
         lines = (
@@ -352,7 +354,12 @@ def streamed_csv_lines(
                 (student.full_name, student.email, student.enrolled_at, student.left_at),
                 student.cohort,
                 int(student.done),
-                [quiz_cell(q, attempts.get((student.user_id, q.id), ()), now) for q in quizzes],
+                [
+                    quiz_cell(quiz, tried, now)
+                    if (tried := attempts.get((student.user_id, quiz_id)))
+                    else untried
+                    for quiz_id, quiz, untried in by_quiz
+                ],
                 handbook_cell(assignment, uploads.get(student.user_id, ())) if assignment else None,
                 certificate_cell(certificates.get(student.user_id), now),
             )
