@@ -373,19 +373,22 @@ def seed(url: str, scale: float = 1.0, *, bootstrap: bool = True, rng_seed: int 
                         sizes.manager_completers if track is manager else sizes.strategist_completers
                     )
                     plans.append(Plan(uid, name, track, cid, enrolled, completer, index))
-            loader.copy(
-                "enrollments",
-                ("id", "user_id", "track_id", "enrolled_at", "left_at", "cohort_id", "last_seen_at"),
-                ((ids.take("enrollments"), p.user_id, p.track.id, p.enrolled,
-                  clock.before(rng, 200, p.enrolled) if p.index % 40 == 39 and not p.completer else None,
-                  p.cohort_id, clock.before(rng, 60, p.enrolled)) for p in plans),
-            )  # fmt: skip
-            log(f"  enrolments: {len(plans)} in {len(cohort_rows)} cohorts")
-
-            # Lesson progress ----------------------------------------------------------------------------------
+            enrolments = [
+                (ids.take("enrollments"), p.user_id, p.track.id, p.enrolled,
+                 clock.before(rng, 200, p.enrolled) if p.index % 40 == 39 and not p.completer else None,
+                 p.cohort_id, clock.before(rng, 60, p.enrolled)) for p in plans
+            ]  # fmt: skip
+            # Lesson progress: each enrolment keeps its count of live lessons done (Enrollment.lessons_done).
             for plan in plans:
                 lessons = plan.track.lessons
                 plan.lessons_done = len(lessons) if plan.completer else rng.randint(0, len(lessons) - 1)
+            loader.copy(
+                "enrollments",
+                ("id", "user_id", "track_id", "enrolled_at", "left_at", "cohort_id", "last_seen_at",
+                 "lessons_done"),
+                ((*row, p.lessons_done) for row, p in zip(enrolments, plans, strict=True)),
+            )  # fmt: skip
+            log(f"  enrolments: {len(plans)} in {len(cohort_rows)} cohorts")
             loader.copy(
                 "lesson_completions",
                 ("id", "user_id", "lesson_id", "completed_at"),

@@ -122,14 +122,19 @@ def _refuse_known_credentials(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from lms.accounts.operations import load_user_from_session
-    from lms.database import install_statement_engine
+    from lms.database import compared_with_models, install_statement_engine
     from lms.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():
         install_statement_engine(app, db.engine)
     migrate.init_app(
-        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        include_object=compared_with_models,
     )
     csrf.init_app(app)
 

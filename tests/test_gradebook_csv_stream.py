@@ -83,6 +83,9 @@ def add_plain_students(track, first: int, count: int) -> None:
         sa.insert(LessonCompletion),
         [{"user_id": uid, "lesson_id": lesson.id, "completed_at": at} for uid in ids],
     )
+    db.session.execute(
+        sa.update(Enrollment).where(Enrollment.user_id.in_(ids)).values(lessons_done=1)
+    )  # the kept count, as complete_lesson keeps it
     db.session.commit()
 
 

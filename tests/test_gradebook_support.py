@@ -13,6 +13,7 @@ from lms import clock
 from lms.accounts.models import Role, User
 from lms.assignments.models import Assignment, Submission
 from lms.courses.models import Lesson, LessonCompletion, Module, Track
+from lms.courses.progress import recount_lessons_done
 from lms.extensions import db
 from lms.quizzes.models import IN_PROGRESS, SUBMITTED, Attempt, Quiz, QuizVersion
 from tests.support import recorded_statements
@@ -107,8 +108,12 @@ def add_attempt(
 
 
 def complete(user: User, lessons: list[Lesson]) -> None:
+    """Completions written directly (any lesson, locked or not), then the enrolments' kept counts counted again,
+    as complete_lesson keeps them."""
     for lesson in lessons:
         db.session.add(LessonCompletion(user_id=user.id, lesson_id=lesson.id))
+    db.session.flush()
+    recount_lessons_done({lesson.track_id for lesson in lessons})
     db.session.commit()
 
 

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from lms import create_app
-from lms.database import dispose_engines
+from lms.database import compared_with_models, dispose_engines
 from lms.extensions import db
 from tests.conftest import BASE_CONFIG
 
@@ -18,7 +18,9 @@ def test_upgrade_from_empty_builds_the_schema_the_models_describe(empty_database
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": compared_with_models}
+            )
             diff = compare_metadata(context, db.metadata)
             tables = set(sa.inspect(conn).get_table_names())
         dispose_engines(db.engine)

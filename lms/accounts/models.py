@@ -133,6 +133,9 @@ class User(Identity, db.Model):
         sa.Index("ix_users_created_at_id", "created_at", "id"),
         # Lists sorted by name (the gradebook): a page is read in this order rather than every row sorted.
         sa.Index("ix_users_name", sa.text("lower(full_name)"), "id"),
+        # Searches by part of a name or an address (LIKE '%...%' on lower(full_name) and email: the gradebook, the
+        # admins' user list) have trigram indexes on PostgreSQL, made by migration c21e00000001 outside the models
+        # (lms.database.MIGRATION_ONLY_INDEXES).
     )
 
     @property

@@ -109,14 +109,19 @@ class Enrollment(db.Model):
     last_lesson_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lessons.id"))
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cohort_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cohorts.id"), index=True)
+    # The live lessons of the track the student completed (neither the lesson nor its module retired), kept as
+    # they change: complete_lesson adds one, a content sync that changes the track's lessons or modules counts
+    # again (lms.courses.progress.recount_lessons_done). The gradebook sorts by it without reading completions.
+    lessons_done: Mapped[int] = mapped_column(default=0, server_default="0")
 
     track: Mapped[Track] = relationship()
     cohort: Mapped[Cohort | None] = relationship()
 
     __table_args__ = (
         sa.UniqueConstraint("user_id", "track_id"),
-        # The gradebook sorted by enrolment date: a page is read in this order.
+        # The gradebook sorted by enrolment date, or by progress: a page is read in this order.
         sa.Index("ix_enrollments_track_enrolled", "track_id", "enrolled_at"),
+        sa.Index("ix_enrollments_track_lessons_done", "track_id", "lessons_done"),
     )
 
     @property

@@ -298,6 +298,8 @@ def complete_lesson(user: User, lesson: Lesson, at: datetime | None = None) -> L
         return again
     enrollment.last_lesson_id = lesson.id
     enrollment.last_seen_at = completion.completed_at
+    if found[1].live:  # counted in the database: the unique completion makes it once per lesson
+        enrollment.lessons_done = Enrollment.lessons_done + 1
     events.emit(events.ProgressChanged(user_id=user.id, track_id=track.id))
     db.session.commit()
     return completion

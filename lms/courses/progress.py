@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from lms.courses.models import Lesson, LessonCompletion, Track
+from lms.courses.models import Enrollment, Lesson, LessonCompletion, Module, Track
 from lms.courses.snapshot import LessonInfo, ModuleInfo, TrackRow, track_contents
 from lms.extensions import db
 
@@ -187,3 +187,37 @@ def load_outline(
     user_id: int | None, track: Track | TrackRow, staff: bool = False, completed: Set[int] | None = None
 ) -> Outline:
     return load_outlines(user_id, [track], staff=staff, completed=completed)[track.id]
+
+
+def live_lessons_completed(
+    user_id: sa.ColumnElement[int], track_id: sa.ColumnElement[int]
+) -> sa.ScalarSelect[int]:
+    """The live lessons of the track the student completed, counted in the database (the rule of build_outline:
+    neither the lesson nor its module retired)."""
+    return (
+        sa.select(sa.func.count(LessonCompletion.id))
+        .join(Lesson, Lesson.id == LessonCompletion.lesson_id)
+        .join(Module, Module.id == Lesson.module_id)
+        .where(
+            LessonCompletion.user_id == user_id,
+            Lesson.track_id == track_id,
+            Lesson.retired_at.is_(None),
+            Module.retired_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+
+
+def recount_lessons_done(track_ids: Iterable[int]) -> None:
+    """Count again Enrollment.lessons_done for every enrolment of these tracks (one UPDATE): after their lessons or
+    modules were added, retired, brought back or moved, which changes what counts. No commit; enrolments the
+    session holds are not refreshed (the caller commits, which expires them)."""
+    ids = sorted(set(track_ids))
+    if not ids:
+        return
+    db.session.execute(
+        sa.update(Enrollment)
+        .where(Enrollment.track_id.in_(ids))
+        .values(lessons_done=live_lessons_completed(Enrollment.user_id, Enrollment.track_id)),
+        execution_options={"synchronize_session": False},
+    )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import defer
 from lms.clock import now_utc
 from lms.content import Change, ContentSet
 from lms.courses.models import Lesson, Module, Track
+from lms.courses.progress import recount_lessons_done
 from lms.courses.rendering import RENDER_VERSION, render_lesson
 from lms.courses.spec import LessonSpec, ModuleSpec, TrackSpec
 from lms.extensions import db
@@ -94,6 +95,9 @@ def sync(content: ContentSet) -> list[Change]:
     db.session.flush()
 
     current_modules: dict[tuple[int, str], Module] = {}
+    # Tracks whose completed lessons may count differently (retired, brought back, moved to another module): their
+    # enrolments' lessons_done is counted again. A new lesson changes no count: nobody has completed it yet.
+    recount: set[int] = set()
     for spec, track in current_tracks:
         for module_spec in spec.modules:
             values = _module_values(module_spec)
@@ -104,7 +108,10 @@ def sync(content: ContentSet) -> list[Change]:
                 db.session.add(module)
                 action = "created"
             else:
+                was_retired = module.retired_at is not None
                 action = _apply(module, lambda values=values: values, digest, now)
+                if was_retired:  # brought back: its lessons count again
+                    recount.add(track.id)
             changes.append(Change("module", f"{spec.slug}/{module_spec.slug}", action))
             current_modules[(track.id, module_spec.slug)] = module
     db.session.flush()
@@ -136,7 +143,13 @@ def sync(content: ContentSet) -> list[Change]:
                     )  # fmt: skip
                     action = "created"
                 else:
+                    counted_as = (lesson.retired_at is None, lesson.module_id)
                     action = _apply(lesson, lesson_values, digest, now)
+                    if (
+                        lesson.retired_at is None,
+                        lesson.module_id,
+                    ) != counted_as:  # back, or in another module
+                        recount.add(track.id)
                 changes.append(Change("lesson", f"{spec.slug}/{lesson_spec.slug}", action))
                 current_lessons.add((track.id, lesson_spec.slug))
 
@@ -148,10 +161,13 @@ def sync(content: ContentSet) -> list[Change]:
     for key, module in sorted(modules.items()):
         if key not in current_modules and module.retired_at is None:
             module.retired_at = now
+            recount.add(module.track_id)
             changes.append(Change("module", f"{track_slugs[module.track_id]}/{module.slug}", "retired"))
     for key, lesson in sorted(lessons.items()):
         if key not in current_lessons and lesson.retired_at is None:
             lesson.retired_at = now
+            recount.add(lesson.track_id)
             changes.append(Change("lesson", f"{track_slugs[lesson.track_id]}/{lesson.slug}", "retired"))
     db.session.flush()
+    recount_lessons_done(recount)
     return changes

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, joinedload, load_only
+from sqlalchemy.orm import contains_eager
 
 from lms.accounts.models import User
 from lms.assignments.models import Assignment, Submission
-from lms.certificates.models import Certificate, CertificateState
-from lms.courses.models import Cohort, Enrollment, Lesson, LessonCompletion, Module, Track
+from lms.certificates.models import Certificate, CertificateState, CertificateVersion
+from lms.courses.models import Cohort, Enrollment, Lesson, Module, Track
 from lms.extensions import db
 from lms.quizzes.models import Attempt, Quiz
 
@@ -33,6 +33,11 @@ ATTEMPT_COLUMNS = (
 SUBMISSION_COLUMNS = (
     Submission.id, Submission.user_id, Submission.state, Submission.version, Submission.submitted_at,
     Submission.late_seconds, Submission.uploaded_at,
+)  # fmt: skip
+# What a line of the CSV shows of a student and their enrolment (roster_statement(plain=True)), and "done".
+ROSTER_COLUMNS = (
+    User.id.label("user_id"), User.full_name, User.email, Enrollment.enrolled_at, Enrollment.left_at,
+    Cohort.name.label("cohort"),
 )  # fmt: skip
 
 
@@ -69,31 +74,6 @@ def live_lesson_count(track_id: int) -> int:
     return db.session.execute(
         sa.select(sa.func.count()).select_from(live_lesson_ids(track_id).subquery())
     ).scalar_one()
-
-
-def _completed_counts(track_id: int) -> Any:
-    """Per student, the live lessons of the track completed (a grouped subquery over every completion of the
-    track: what a sort by progress, or the whole CSV, needs)."""
-    return (
-        sa.select(LessonCompletion.user_id, sa.func.count(LessonCompletion.id).label("done"))
-        .where(LessonCompletion.lesson_id.in_(live_lesson_ids(track_id)))
-        .group_by(LessonCompletion.user_id)
-        .subquery()
-    )
-
-
-def _completed_count(track_id: int) -> sa.ScalarSelect[Any]:
-    """The live lessons of the track the enrolment's student completed: a correlated count for the rows of one
-    page (an index on lesson_completions.user_id answers it), never a grouping of every completion."""
-    return (
-        sa.select(sa.func.count(LessonCompletion.id))
-        .where(
-            LessonCompletion.user_id == Enrollment.user_id,
-            LessonCompletion.lesson_id.in_(live_lesson_ids(track_id)),
-        )
-        .correlate(Enrollment)
-        .scalar_subquery()
-    )
 
 
 def _escape_like(text: str) -> str:
@@ -135,44 +115,41 @@ def roster_statement(
     sort: str = "name",
     order: str = "asc",
     only: sa.Select[Any] | None = None,
+    plain: bool = False,
 ) -> sa.Select[Any]:
     """Enrolment (with its cohort loaded), student and lessons completed, filtered and sorted in the database.
 
-    `only`: the enrolment ids of one page (roster_page_ids); their lessons completed are counted row by row.
-    Without it (the whole CSV) they come from one grouped count of the track's completions."""
+    `only`: the enrolment ids of one page (roster_page_ids); without it, every row (the CSV). Lessons completed
+    are the enrolment's kept count (Enrollment.lessons_done), never a count of completions.
+    `plain`: plain rows of ROSTER_COLUMNS instead of the two entities (what the streamed CSV reads)."""
     stmt = (
-        sa.select(Enrollment, User)
+        sa.select(*ROSTER_COLUMNS)
+        if plain
+        else sa.select(Enrollment, User).options(contains_eager(Enrollment.cohort))
+    )
+    stmt = (
+        stmt.select_from(Enrollment)
         .join(User, User.id == Enrollment.user_id)
         .outerjoin(Cohort, Cohort.id == Enrollment.cohort_id)
-        .options(contains_eager(Enrollment.cohort))
         .where(*_roster_where(track_id, search, include_left))
     )
     if only is not None:
-        done_column: Any = _completed_count(track_id)
         stmt = stmt.where(Enrollment.id.in_(only))
-    else:
-        done = _completed_counts(track_id)
-        done_column = sa.func.coalesce(done.c.done, 0)
-        stmt = stmt.outerjoin(done, done.c.user_id == Enrollment.user_id)
-    return stmt.add_columns(done_column.label("done")).order_by(*_roster_order(sort, order, done_column))
+    done = Enrollment.lessons_done
+    return stmt.add_columns(done.label("done")).order_by(*_roster_order(sort, order, done))
 
 
 def roster_page_ids(
     track_id: int, *, search: str, include_left: bool, sort: str, order: str, limit: int, offset: int
 ) -> sa.Select[Any]:
     """The enrolment ids of one page of the roster, in its order: enrolments and students only (an index on the
-    sort key walks them), and the completions counted only when the sort is by progress."""
+    sort key walks them; by progress, the kept count Enrollment.lessons_done)."""
     stmt = (
         sa.select(Enrollment.id)
         .join(User, User.id == Enrollment.user_id)
         .where(*_roster_where(track_id, search, include_left))
     )
-    done_column: Any = None
-    if sort == "progress":
-        done = _completed_counts(track_id)
-        done_column = sa.func.coalesce(done.c.done, 0)
-        stmt = stmt.outerjoin(done, done.c.user_id == Enrollment.user_id)
-    return stmt.order_by(*_roster_order(sort, order, done_column)).limit(limit).offset(offset)
+    return stmt.order_by(*_roster_order(sort, order, Enrollment.lessons_done)).limit(limit).offset(offset)
 
 
 def count_roster(track_id: int, *, search: str, include_left: bool) -> int:
@@ -197,18 +174,18 @@ def track_quizzes(track_id: int) -> list[Quiz]:
     )
 
 
-def attempts_by_student(quiz_ids: list[int], user_ids: UserIds) -> dict[tuple[int, int], list[Attempt]]:
-    """Every attempt of these students at these quizzes, by (user, quiz), in attempt order (one query)."""
-    found: dict[tuple[int, int], list[Attempt]] = defaultdict(list)
+def attempts_by_student(quiz_ids: list[int], user_ids: UserIds) -> dict[tuple[int, int], list[sa.Row[Any]]]:
+    """Every attempt of these students at these quizzes, by (user, quiz), in attempt order (one query): plain
+    rows of ATTEMPT_COLUMNS, which the quiz rules (counting_attempt, is_overdue) read like attempts."""
+    found: dict[tuple[int, int], list[sa.Row[Any]]] = defaultdict(list)
     if not quiz_ids:
         return found
-    rows = db.session.execute(
-        sa.select(Attempt)
-        .options(load_only(*ATTEMPT_COLUMNS, raiseload=True))
+    rows = db.session.connection().execute(
+        sa.select(*ATTEMPT_COLUMNS)
         .where(Attempt.quiz_id.in_(quiz_ids), Attempt.user_id.in_(user_ids))
         .order_by(Attempt.user_id, Attempt.quiz_id, Attempt.number)
-    ).scalars()
-    for attempt in rows:
+    )
+    for attempt in rows.all():
         found[(attempt.user_id, attempt.quiz_id)].append(attempt)
     return found
 
@@ -226,34 +203,37 @@ def track_assignment(track: Track) -> Assignment | None:
     return next((a for a in assignments if a.slug == named), assignments[0] if assignments else None)
 
 
-def submissions_by_student(assignment_id: int, user_ids: UserIds) -> dict[int, list[Submission]]:
-    """Every upload of these students for the assignment, oldest first (one query, file details left out)."""
-    found: dict[int, list[Submission]] = defaultdict(list)
-    rows = db.session.execute(
-        sa.select(Submission)
-        .options(load_only(*SUBMISSION_COLUMNS, raiseload=True))
+def submissions_by_student(assignment_id: int, user_ids: UserIds) -> dict[int, list[sa.Row[Any]]]:
+    """Every upload of these students for the assignment, oldest first (one query): plain rows of
+    SUBMISSION_COLUMNS, never the file details."""
+    found: dict[int, list[sa.Row[Any]]] = defaultdict(list)
+    rows = db.session.connection().execute(
+        sa.select(*SUBMISSION_COLUMNS)
         .where(Submission.assignment_id == assignment_id, Submission.user_id.in_(user_ids))
         .order_by(Submission.user_id, Submission.uploaded_at, Submission.id)
-    ).scalars()
-    for submission in rows:
+    )
+    for submission in rows.all():
         found[submission.user_id].append(submission)
     return found
 
 
-def certificates_by_student(track_id: int, user_ids: UserIds) -> dict[int, Certificate]:
-    """Per student, the certificate to show for the track: the active one, else the most recent (one query)."""
-    rows = (
-        db.session.execute(
-            sa.select(Certificate)
-            .options(joinedload(Certificate.current))
-            .where(Certificate.track_id == track_id, Certificate.user_id.in_(user_ids))
-            .order_by(Certificate.created_at, Certificate.id)
+def certificates_by_student(track_id: int, user_ids: UserIds) -> dict[int, sa.Row[Any]]:
+    """Per student, the certificate to show for the track: the active one, else the most recent (one query).
+    A plain row: user_id, state, code and its current version's expires_at (what its status at a moment needs)."""
+    rows = db.session.connection().execute(
+        sa.select(Certificate.user_id, Certificate.state, Certificate.code, CertificateVersion.expires_at)
+        .outerjoin(
+            CertificateVersion,
+            sa.and_(
+                CertificateVersion.certificate_id == Certificate.id,
+                CertificateVersion.number == Certificate.version_number,
+            ),
         )
-        .unique()
-        .scalars()
+        .where(Certificate.track_id == track_id, Certificate.user_id.in_(user_ids))
+        .order_by(Certificate.created_at, Certificate.id)
     )
-    found: dict[int, Certificate] = {}
-    for certificate in rows:
+    found: dict[int, sa.Row[Any]] = {}
+    for certificate in rows.all():
         shown = found.get(certificate.user_id)
         if shown is None or shown.state != CertificateState.ACTIVE.value:
             found[certificate.user_id] = certificate

@@ -5,20 +5,21 @@ Reading only: nothing is finalized or committed here (an overdue quiz attempt sh
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from lms.accounts.models import User
-from lms.assignments.models import HANDED_IN, PENDING, STATE_LABELS, Assignment, Submission, SubmissionState
-from lms.certificates.models import Certificate, Status
+from lms.assignments.models import HANDED_IN, PENDING, STATE_LABELS, Assignment, SubmissionState
+from lms.certificates.codes import format_code
+from lms.certificates.models import Status, status_of
 from lms.courses.models import Cohort, Enrollment, Track
 from lms.courses.progress import percent
 from lms.csv_export import render_csv_lines
 from lms.extensions import db
 from lms.gradebook import operations, queries
-from lms.quizzes.models import Attempt, Quiz
+from lms.quizzes.models import IN_PROGRESS, Quiz
 from lms.quizzes.operations import QuizStatus, counting_attempt, is_overdue
 from lms.timezones import format_time
 
@@ -132,10 +133,11 @@ class Gradebook:
         return max(1, -(-self.total_rows // PAGE_SIZE))
 
 
-def quiz_cell(quiz: Quiz, attempts: list[Attempt], now: datetime) -> QuizCell:
-    """The standing as the quiz's own rule counts it (highest or last submitted attempt)."""
+def quiz_cell(quiz: Quiz, attempts: Sequence[Any], now: datetime) -> QuizCell:
+    """The standing as the quiz's own rule counts it (highest or last submitted attempt). `attempts`: the
+    student's, in attempt order, as plain rows of queries.ATTEMPT_COLUMNS (or Attempt objects)."""
     counting = counting_attempt(quiz.grading, attempts)
-    open_attempt = next((a for a in attempts if a.is_open), None)
+    open_attempt = next((a for a in attempts if a.state == IN_PROGRESS), None)
     status = QuizStatus(
         quiz=quiz,
         attempts=len(attempts),
@@ -146,32 +148,38 @@ def quiz_cell(quiz: Quiz, attempts: list[Attempt], now: datetime) -> QuizCell:
     return QuizCell(status, overdue=open_attempt is not None and is_overdue(open_attempt, now))
 
 
-def handbook_cell(assignment: Assignment, uploads: list[Submission]) -> HandbookCell:
+def handbook_cell(assignment: Assignment, uploads: Sequence[Any]) -> HandbookCell:
     """Where the student stands with the handbook. With blind marking, a version waiting for (or in) grading
-    shows only as "Submitted", with no link and no late marker, so the grader cannot tie it to a name."""
-    handed_in = [s for s in uploads if s.state_enum in HANDED_IN]
-    has_draft = any(s.state_enum is SubmissionState.DRAFT for s in uploads)
+    shows only as "Submitted", with no link and no late marker, so the grader cannot tie it to a name.
+
+    `uploads`: plain rows of queries.SUBMISSION_COLUMNS (or Submission objects)."""
+    handed_in = [s for s in uploads if SubmissionState(s.state) in HANDED_IN]
+    has_draft = any(s.state == SubmissionState.DRAFT for s in uploads)
     if not handed_in:
         if has_draft:
             return HandbookCell("Draft", "draft")
         return HandbookCell("Not started", "not-started")
     latest = max(handed_in, key=lambda s: (s.version or 0, s.id))
-    state = latest.state_enum
+    state = SubmissionState(latest.state)
     if assignment.blind_marking and state in PENDING:
         return HandbookCell("Submitted", "submitted", hidden=True)
     return HandbookCell(
         STATE_LABELS[state],
         state.value.replace("_", "-"),
-        late=latest.is_late,
+        late=bool(latest.late_seconds),
         submission_id=latest.id,
         draft=has_draft,
     )
 
 
-def certificate_cell(certificate: Certificate | None, now: datetime) -> CertificateCell:
+def certificate_cell(certificate: Any | None, now: datetime) -> CertificateCell:
+    """`certificate`: a plain row of state, code and its current version's expires_at
+    (queries.certificates_by_student)."""
     if certificate is None:
         return CertificateCell(None)
-    return CertificateCell(certificate.status_at(now), certificate.display_code)
+    return CertificateCell(
+        status_of(certificate.state, certificate.expires_at, now), format_code(certificate.code)
+    )
 
 
 def build_gradebook(track: Track, filters: Filters, now: datetime, page: int | None = 1) -> Gradebook:
@@ -254,22 +262,38 @@ def csv_header(book: Gradebook) -> list[str]:
 
 
 def csv_row(book: Gradebook, row: Row) -> list[Any]:
-    cells: list[Any] = [
-        row.user.full_name,
-        row.user.email,
-        _date(row.enrollment.enrolled_at),
-        _date(row.enrollment.left_at),
+    cohort = row.enrollment.cohort
+    return csv_cells(
+        book,
+        (row.user.full_name, row.user.email, row.enrollment.enrolled_at, row.enrollment.left_at),
+        cohort.name if cohort else None,
         row.done,
-        row.total,
-        row.percent,
-    ]
+        row.quizzes,
+        row.handbook,
+        row.certificate,
+    )
+
+
+def csv_cells(
+    book: Gradebook,
+    student: tuple[str, str, datetime, datetime | None],
+    cohort: str | None,
+    done: int,
+    quizzes: list[QuizCell],
+    handbook: HandbookCell | None,
+    certificate: CertificateCell,
+) -> list[Any]:
+    """One line of the CSV: the student's name, email, enrolled and left, then the cells."""
+    name, email, enrolled_at, left_at = student
+    cells: list[Any] = [name, email, _date(enrolled_at), _date(left_at), done, book.total_lessons]
+    cells.append(percent(done, book.total_lessons))
     if book.cohorts:
-        cells[4:4] = [row.enrollment.cohort.name if row.enrollment.cohort else ""]
-    for cell in row.quizzes:
+        cells[4:4] = [cohort or ""]
+    for cell in quizzes:
         cells += [format_percent(cell.percent), cell.label]
-    if row.handbook is not None:
-        cells += [row.handbook.label, "yes" if row.handbook.late else ""]
-    cells += [row.certificate.label, row.certificate.code]
+    if handbook is not None:
+        cells += [handbook.label, "yes" if handbook.late else ""]
+    cells += [certificate.label, certificate.code]
     return cells
 
 
@@ -313,27 +337,32 @@ def streamed_csv_lines(
         include_left=filters.include_left,
         sort=filters.sort,
         order=filters.order,
+        plain=True,
     )
-    quiz_ids = [q.id for q in book.quizzes]
-    result = db.session.execute(stmt.execution_options(yield_per=chunk))
+    assignment = book.assignment
+    # (quiz id, quiz, its cell for everyone who has not tried it): ids read once, not per student
+    by_quiz = [(q.id, q, quiz_cell(q, (), now)) for q in book.quizzes]
+    result = db.session.connection().execute(stmt.execution_options(yield_per=chunk))
     for part in result.partitions():
-        user_ids = [user.id for _, user, _ in part]
-        attempts = queries.attempts_by_student(quiz_ids, user_ids)
-        uploads = queries.submissions_by_student(book.assignment.id, user_ids) if book.assignment else {}
+        user_ids = [student.user_id for student in part]
+        attempts = queries.attempts_by_student([quiz_id for quiz_id, _, _ in by_quiz], user_ids)
+        uploads = queries.submissions_by_student(assignment.id, user_ids) if assignment else {}
         certificates = queries.certificates_by_student(track.id, user_ids)
-        book.rows = [
-            Row(
-                enrollment=enrollment,
-                user=user,
-                done=int(done),
-                total=book.total_lessons,
-                quizzes=[quiz_cell(q, attempts.get((user.id, q.id), []), now) for q in book.quizzes],
-                handbook=handbook_cell(book.assignment, uploads.get(user.id, []))
-                if book.assignment
-                else None,
-                certificate=certificate_cell(certificates.get(user.id), now),
+        lines = (
+            csv_cells(
+                book,
+                (student.full_name, student.email, student.enrolled_at, student.left_at),
+                student.cohort,
+                int(student.done),
+                [
+                    quiz_cell(quiz, tried, now)
+                    if (tried := attempts.get((student.user_id, quiz_id)))
+                    else untried
+                    for quiz_id, quiz, untried in by_quiz
+                ],
+                handbook_cell(assignment, uploads.get(student.user_id, ())) if assignment else None,
+                certificate_cell(certificates.get(student.user_id), now),
             )
-            for enrollment, user, done in part
-        ]
-        yield "".join(render_csv_lines(csv_row(book, row) for row in book.rows))
-        book.rows = []
+            for student in part
+        )
+        yield "".join(render_csv_lines(lines))

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
@@ -125,7 +125,23 @@ def attempts_of(user_id: int, quiz_id: int) -> list[Attempt]:
     )
 
 
-def counting_attempt(grading: str, attempts: Iterable[Attempt]) -> Attempt | None:
+class Counted(Protocol):
+    """What counting_attempt reads of an attempt: its row (models.Attempt) or a plain row of those columns."""
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def percent(self) -> float | None: ...
+
+
+CountedT = TypeVar("CountedT", bound=Counted)
+
+
+def counting_attempt(grading: str, attempts: Iterable[CountedT]) -> CountedT | None:
     """The attempt whose result stands: the highest score (the earliest of equals) or the last submitted."""
     done = [a for a in attempts if a.state == SUBMITTED]
     if not done:
