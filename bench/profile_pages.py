@@ -60,6 +60,8 @@ def main() -> int:
             throughput.build_schema(instance)
         data = throughput.prepare(instance, 40) if not args.seeded_url else {}
         os.environ.update(instance.env)
+        # No job thread in this process (SQLite's default): its PDFs and emails would count as the pages' CPU.
+        os.environ["LMS_JOBS_RUNNER"] = "manual"
         from lms import create_app
         from lms.accounts.demo import DEMO_ACCOUNTS
 
