@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, defer, selectinload
 
 from lms.accounts.models import User
 from lms.assignments.anonymity import name_hidden_clause
@@ -71,9 +72,11 @@ def _open_regrades() -> sa.Select[Any]:
     return sa.select(RegradeRequest.submission_id).where(RegradeRequest.state == RegradeState.OPEN.value)
 
 
+_STATE_FILTERS = frozenset(QUEUE_FILTERS) | {s.value for s in SubmissionState}
+
+
 def _queue_filters(track_slug: str, state: str, late: str) -> list[sa.ColumnElement[bool]]:
     """The queue's filters on submissions alone (no join), each one an index can serve."""
-    listed = Submission.state.in_(_LISTED)
     where: list[sa.ColumnElement[bool]] = []
     if track_slug:
         where.append(
@@ -83,6 +86,17 @@ def _queue_filters(track_slug: str, state: str, late: str) -> list[sa.ColumnElem
                 .where(Track.slug == track_slug)
             )
         )
+    # Anything unknown reads as "all" and as late or not: the cache below holds at most a few dozen entries.
+    return where + list(
+        _state_filters(state if state in _STATE_FILTERS else "all", late if late in {"yes", "no"} else "")
+    )
+
+
+@cache  # expressions of code and of a few known words alone (SQLAlchemy's are immutable): built once
+def _state_filters(state: str, late: str) -> tuple[sa.ColumnElement[bool], ...]:
+    """The queue's filters by state and lateness (_queue_filters without the track)."""
+    listed = Submission.state.in_(_LISTED)
+    where: list[sa.ColumnElement[bool]] = []
     if state == "todo":
         # Pending versions (all of them listed), and listed ones with an open regrade: two index reads.
         later = aliased(Submission)
@@ -99,7 +113,7 @@ def _queue_filters(track_slug: str, state: str, late: str) -> list[sa.ColumnElem
         where.append(Submission.late_seconds > 0)
     elif late == "no":
         where.append(sa.func.coalesce(Submission.late_seconds, 0) == 0)
-    return where
+    return tuple(where)
 
 
 QUEUE_ORDER = (Submission.submitted_at.asc(), Submission.id.asc())
@@ -107,6 +121,13 @@ QUEUE_ORDER = (Submission.submitted_at.asc(), Submission.id.asc())
 
 def queue_statement(track_slug: str = "", state: str = "todo", late: str = "") -> sa.Select[Any]:
     """Handed-in versions for the grading queue, oldest first, with everything the list shows in one query."""
+    return _queue_select().where(*_queue_filters(track_slug, state, late))
+
+
+@cache  # a statement of code alone (SQLAlchemy's are immutable; .where() makes a new one): built once
+def _queue_select() -> sa.Select[Any]:
+    """queue_statement without its filters. The assignment's brief and the track's texts are not shown in the
+    list: left out of its rows (they would come again with every row of the page)."""
     open_regrade = (
         sa.select(RegradeRequest.id)
         .where(RegradeRequest.submission_id == Submission.id, RegradeRequest.state == RegradeState.OPEN.value)
@@ -125,7 +146,13 @@ def queue_statement(track_slug: str = "", state: str = "todo", late: str = "") -
         .join(Assignment, Assignment.id == Submission.assignment_id)
         .join(Track, Track.id == Assignment.track_id)
         .join(student, student.id == Submission.user_id)
-        .where(*_queue_filters(track_slug, state, late))
+        .options(
+            defer(Assignment.brief_html),
+            defer(Assignment.formats),
+            defer(Track.summary),
+            defer(Track.certifies),
+            defer(Track.completion),
+        )
         .order_by(*QUEUE_ORDER)
     )
 
@@ -147,7 +174,7 @@ def queue_page(
         .limit(page_size)
         .offset((page - 1) * page_size)
     )
-    stmt = queue_statement(track_slug, state, late).where(Submission.id.in_(page_ids.scalar_subquery()))
+    stmt = _queue_select().where(*where, Submission.id.in_(page_ids.scalar_subquery()))
     rows = db.session.execute(stmt).all()
     return list(rows), total
 
