@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, defer, selectinload
+from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.assignments.anonymity import name_hidden_clause
@@ -239,13 +239,12 @@ def queue_position(filters: QueueFilters, submission: Submission) -> QueuePositi
 
 def queue_tracks() -> list[Track]:
     """The tracks that have an assignment (the queue's track filter)."""
-    return list(
-        db.session.execute(
-            sa.select(Track)
-            .where(Track.id.in_(sa.select(Assignment.track_id)))
-            .order_by(Track.position, Track.title)
-        ).scalars()
-    )
+    return list(db.session.execute(_QUEUE_TRACKS).scalars())
+
+
+_QUEUE_TRACKS = (
+    sa.select(Track).where(Track.id.in_(sa.select(Assignment.track_id))).order_by(Track.position, Track.title)
+)
 
 
 def assignments_for_track(track_id: int) -> list[Assignment]:
@@ -261,15 +260,16 @@ def assignments_for_track(track_id: int) -> list[Assignment]:
 
 
 def active_assignments() -> list[Assignment]:
-    """Every live assignment with its track (the queue's downloads and extensions links)."""
-    return list(
-        db.session.execute(
-            sa.select(Assignment)
-            .where(Assignment.retired_at.is_(None))
-            .options(selectinload(Assignment.track))
-            .order_by(Assignment.track_id, Assignment.id)
-        ).scalars()
-    )
+    """Every live assignment with its track (the queue's downloads and extensions links), in one statement."""
+    return list(db.session.execute(_ACTIVE_ASSIGNMENTS).scalars())
+
+
+_ACTIVE_ASSIGNMENTS = (
+    sa.select(Assignment)
+    .where(Assignment.retired_at.is_(None))
+    .options(joinedload(Assignment.track), defer(Assignment.brief_html))  # (the brief is not shown)
+    .order_by(Assignment.track_id, Assignment.id)
+)
 
 
 def grading_history(submission: Submission) -> dict[str, Any]:
