@@ -13,7 +13,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import Flask, g, has_request_context, request
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 COOKIE = "tz"
 UTC_ZONE = ZoneInfo("UTC")
@@ -30,6 +30,7 @@ STYLES = {
     "day": "%Y-%m-%d",  # 2026-12-05: compact tables
 }
 WITHOUT_TIME_OF_DAY = frozenset({"date", "day"})
+_TIME_ELEMENT = Markup('<time datetime="%s" title="%s">%s</time>')
 
 
 @cache
@@ -85,7 +86,11 @@ def _zone_of_request() -> tuple[ZoneInfo, str]:
 
 def zone_label(zone: ZoneInfo, at: datetime) -> str:
     """The zone's abbreviation at that instant (CET, CEST, EST, UTC); 'UTC-03:00' where it has none of letters."""
-    local = at.astimezone(zone)
+    return _label_of(at.astimezone(zone))
+
+
+def _label_of(local: datetime) -> str:
+    """zone_label of a time already on its zone's clock."""
     abbreviation = local.tzname() or ""
     if abbreviation.isalpha():
         return abbreviation
@@ -100,10 +105,13 @@ def format_time(value: datetime | None, style: str = "datetime", zone: ZoneInfo 
     CEST'. Empty for no time."""
     if value is None:
         return ""
-    zone = zone or reader_zone()
-    local = _aware(value).astimezone(zone)
+    return _words(_aware(value).astimezone(zone or reader_zone()), style)
+
+
+def _words(local: datetime, style: str) -> str:
+    """format_time of a time already on the reader's clock."""
     text = local.strftime(STYLES[style])
-    return text if style in WITHOUT_TIME_OF_DAY else f"{text} {zone_label(zone, local)}"
+    return text if style in WITHOUT_TIME_OF_DAY else f"{text} {_label_of(local)}"
 
 
 def format_for(time_zone: str | None, value: datetime | None, style: str = "datetime") -> str:
@@ -119,12 +127,10 @@ def time_element(value: datetime | None, style: str = "datetime", zone: ZoneInfo
         return Markup("")
     zone = zone or reader_zone()
     instant = _aware(value).astimezone(UTC)
+    local = instant.astimezone(zone)  # converted once for both the words and the title (lists show dozens)
     machine = instant.isoformat(timespec="seconds").replace("+00:00", "Z")
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        machine,
-        f"{format_time(instant, 'datetime', zone)} ({zone.key})",
-        escape(format_time(instant, style, zone)),
-    )
+    title = f"{_words(local, 'datetime')} ({zone.key})"
+    return _TIME_ELEMENT % (machine, title, _words(local, style))  # (Markup's % escapes each part)
 
 
 def public_time(value: datetime | None, style: str = "date") -> Markup:

@@ -300,6 +300,7 @@ def test_a_regrade_request_once_per_release_shown_in_the_queue_and_answered(clie
     login(client, course.instructor)
     queue = client.get("/grading").get_data(as_text=True)  # "needs attention" includes open regrades
     assert '<span class="badge badge-warn">Regrade requested</span>' in queue and f"#{sid}" in queue
+    assert "1 submission, oldest first." in queue  # counted once (the count adds pending and regraded ones)
     assert f"#{sid}" in client.get("/grading?state=regrade").get_data(as_text=True)
     request = db.session.execute(sa.select(RegradeRequest)).scalar_one()
     assert REASON in client.get(f"/grading/submissions/{sid}").get_data(as_text=True)
@@ -311,6 +312,7 @@ def test_a_regrade_request_once_per_release_shown_in_the_queue_and_answered(clie
     assert (request.state, request.answered_by_id) == ("declined", course.instructor.id)
     assert reload(handed_in).state == "released"
     assert f"#{sid}" not in client.get("/grading?state=regrade").get_data(as_text=True)
+    assert "0 submissions, oldest first." in client.get("/grading").get_data(as_text=True)
 
     login(client, course.student)
     page = client.get(f"/assignments/submissions/{sid}").get_data(as_text=True)

@@ -5,6 +5,8 @@ version 1, returned for revision, would otherwise name the student who handed in
 
 from __future__ import annotations
 
+from functools import cache
+
 import sqlalchemy as sa
 
 from lms.assignments import filetypes
@@ -62,6 +64,7 @@ def staff_file_name(submission: Submission) -> str:
     return anonymous_file_name(submission.id, submission.detected_type)
 
 
+@cache  # an expression of code alone (SQLAlchemy's are immutable): built once, not for every list page
 def name_hidden_clause() -> sa.ColumnElement[bool]:
     """For statements over submissions joined with their assignment: true where blind marking hides the student
     (the same rule as hides_student, in SQL, so a list of versions costs no query per row)."""

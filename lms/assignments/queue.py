@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.assignments.anonymity import name_hidden_clause
@@ -71,9 +72,11 @@ def _open_regrades() -> sa.Select[Any]:
     return sa.select(RegradeRequest.submission_id).where(RegradeRequest.state == RegradeState.OPEN.value)
 
 
+_STATE_FILTERS = frozenset(QUEUE_FILTERS) | {s.value for s in SubmissionState}
+
+
 def _queue_filters(track_slug: str, state: str, late: str) -> list[sa.ColumnElement[bool]]:
     """The queue's filters on submissions alone (no join), each one an index can serve."""
-    listed = Submission.state.in_(_LISTED)
     where: list[sa.ColumnElement[bool]] = []
     if track_slug:
         where.append(
@@ -83,12 +86,26 @@ def _queue_filters(track_slug: str, state: str, late: str) -> list[sa.ColumnElem
                 .where(Track.slug == track_slug)
             )
         )
+    # Anything unknown reads as "all" and as late or not: the cache below holds at most a few dozen entries.
+    return where + list(
+        _state_filters(state if state in _STATE_FILTERS else "all", late if late in {"yes", "no"} else "")
+    )
+
+
+@cache  # expressions of code and of a few known words alone (SQLAlchemy's are immutable): built once
+def _state_filters(state: str, late: str) -> tuple[sa.ColumnElement[bool], ...]:
+    """The queue's filters by state and lateness (_queue_filters without the track)."""
+    listed = Submission.state.in_(_LISTED)
+    where: list[sa.ColumnElement[bool]] = []
     if state == "todo":
-        # Pending versions (all of them listed), and listed ones with an open regrade: two index reads.
-        later = aliased(Submission)
-        pending = sa.select(Submission.id).where(Submission.state.in_([s.value for s in PENDING]))
-        regraded = sa.select(later.id).where(later.id.in_(_open_regrades()), later.state.in_(_LISTED))
-        where.append(Submission.id.in_(sa.union(pending, regraded)))
+        # Pending versions (all of them listed), and listed ones with an open regrade (a handful). On the row
+        # itself, not as its id in a union of both: the page walks the queue's order and stops at its last row.
+        where.append(
+            sa.or_(
+                Submission.state.in_([s.value for s in PENDING]),
+                sa.and_(Submission.id.in_(_open_regrades()), listed),
+            )
+        )
     elif state == "regrade":
         where += [Submission.id.in_(_open_regrades()), listed]
     elif state in {s.value for s in SubmissionState}:
@@ -99,7 +116,21 @@ def _queue_filters(track_slug: str, state: str, late: str) -> list[sa.ColumnElem
         where.append(Submission.late_seconds > 0)
     elif late == "no":
         where.append(sa.func.coalesce(Submission.late_seconds, 0) == 0)
-    return where
+    return tuple(where)
+
+
+def _queue_count(track_slug: str, state: str, late: str) -> sa.Select[tuple[int]]:
+    """How many versions the filters match. "Needs attention" is counted as its two disjoint parts, each on an
+    index (pending versions; others with an open regrade, a handful), never by checking every listed version."""
+    if state != "todo":
+        return sa.select(sa.func.count(Submission.id)).where(*_queue_filters(track_slug, state, late))
+    listed = _queue_filters(track_slug, "all", late)  # the track and lateness filters, and listed
+    pending_values = [s.value for s in PENDING]
+    pending = sa.select(Submission.id).where(*listed, Submission.state.in_(pending_values))
+    regraded = sa.select(Submission.id).where(
+        *listed, Submission.id.in_(_open_regrades()), Submission.state.not_in(pending_values)
+    )
+    return sa.select(sa.func.count()).select_from(sa.union_all(pending, regraded).subquery())
 
 
 QUEUE_ORDER = (Submission.submitted_at.asc(), Submission.id.asc())
@@ -107,6 +138,13 @@ QUEUE_ORDER = (Submission.submitted_at.asc(), Submission.id.asc())
 
 def queue_statement(track_slug: str = "", state: str = "todo", late: str = "") -> sa.Select[Any]:
     """Handed-in versions for the grading queue, oldest first, with everything the list shows in one query."""
+    return _queue_select().where(*_queue_filters(track_slug, state, late))
+
+
+@cache  # a statement of code alone (SQLAlchemy's are immutable; .where() makes a new one): built once
+def _queue_select() -> sa.Select[Any]:
+    """queue_statement without its filters. The assignment's brief and the track's texts are not shown in the
+    list: left out of its rows (they would come again with every row of the page)."""
     open_regrade = (
         sa.select(RegradeRequest.id)
         .where(RegradeRequest.submission_id == Submission.id, RegradeRequest.state == RegradeState.OPEN.value)
@@ -125,7 +163,13 @@ def queue_statement(track_slug: str = "", state: str = "todo", late: str = "") -
         .join(Assignment, Assignment.id == Submission.assignment_id)
         .join(Track, Track.id == Assignment.track_id)
         .join(student, student.id == Submission.user_id)
-        .where(*_queue_filters(track_slug, state, late))
+        .options(
+            defer(Assignment.brief_html),
+            defer(Assignment.formats),
+            defer(Track.summary),
+            defer(Track.certifies),
+            defer(Track.completion),
+        )
         .order_by(*QUEUE_ORDER)
     )
 
@@ -139,7 +183,7 @@ def queue_page(
     walks it), and only those rows are joined with what the list shows: a page costs the same with 20 000
     versions in the queue as with 20."""
     where = _queue_filters(track_slug, state, late)
-    total = db.session.execute(sa.select(sa.func.count(Submission.id)).where(*where)).scalar_one()
+    total = db.session.execute(_queue_count(track_slug, state, late)).scalar_one()
     page_ids = (
         sa.select(Submission.id)
         .where(*where)
@@ -147,7 +191,7 @@ def queue_page(
         .limit(page_size)
         .offset((page - 1) * page_size)
     )
-    stmt = queue_statement(track_slug, state, late).where(Submission.id.in_(page_ids.scalar_subquery()))
+    stmt = _queue_select().where(Submission.id.in_(page_ids.scalar_subquery()))  # (the ids are filtered)
     rows = db.session.execute(stmt).all()
     return list(rows), total
 
@@ -195,13 +239,12 @@ def queue_position(filters: QueueFilters, submission: Submission) -> QueuePositi
 
 def queue_tracks() -> list[Track]:
     """The tracks that have an assignment (the queue's track filter)."""
-    return list(
-        db.session.execute(
-            sa.select(Track)
-            .where(Track.id.in_(sa.select(Assignment.track_id)))
-            .order_by(Track.position, Track.title)
-        ).scalars()
-    )
+    return list(db.session.execute(_QUEUE_TRACKS).scalars())
+
+
+_QUEUE_TRACKS = (
+    sa.select(Track).where(Track.id.in_(sa.select(Assignment.track_id))).order_by(Track.position, Track.title)
+)
 
 
 def assignments_for_track(track_id: int) -> list[Assignment]:
@@ -217,15 +260,16 @@ def assignments_for_track(track_id: int) -> list[Assignment]:
 
 
 def active_assignments() -> list[Assignment]:
-    """Every live assignment with its track (the queue's downloads and extensions links)."""
-    return list(
-        db.session.execute(
-            sa.select(Assignment)
-            .where(Assignment.retired_at.is_(None))
-            .options(selectinload(Assignment.track))
-            .order_by(Assignment.track_id, Assignment.id)
-        ).scalars()
-    )
+    """Every live assignment with its track (the queue's downloads and extensions links), in one statement."""
+    return list(db.session.execute(_ACTIVE_ASSIGNMENTS).scalars())
+
+
+_ACTIVE_ASSIGNMENTS = (
+    sa.select(Assignment)
+    .where(Assignment.retired_at.is_(None))
+    .options(joinedload(Assignment.track), defer(Assignment.brief_html))  # (the brief is not shown)
+    .order_by(Assignment.track_id, Assignment.id)
+)
 
 
 def grading_history(submission: Submission) -> dict[str, Any]:

@@ -12,11 +12,17 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.certificates.codes import CodeError, format_code, parse_code
-from lms.certificates.models import HELD_STATES, Certificate, CertificateEvent, CertificateState
+from lms.certificates.models import (
+    HELD_STATES,
+    Certificate,
+    CertificateEvent,
+    CertificateState,
+    CertificateVersion,
+)
 from lms.courses.models import Track
 from lms.extensions import db
 
@@ -83,31 +89,55 @@ def certificate_with_history(certificate_id: int) -> Certificate | None:
 def list_certificates(query: str = "", limit: int = 100, *, suspended: bool = False) -> Sequence[Certificate]:
     """For staff: recent certificates, filtered by holder name, email or code (constant queries); `suspended`: the
     review queue, the certificates suspended (oldest suspension first)."""
-    stmt = select_with_current().options(joinedload(Certificate.user)).join(Certificate.user)
-    if suspended:
-        stmt = stmt.where(Certificate.state == CertificateState.SUSPENDED.value)
     query = query.strip()
+    params: dict[str, object] = {"limit": limit}
+    code = None
     if query:
         escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        conditions = [
-            User.email.like(pattern, escape="\\"),
-            sa.func.lower(User.full_name).like(pattern, escape="\\"),
-        ]
+        params["pattern"] = f"%{escaped}%"
         with contextlib.suppress(CodeError):
-            conditions.append(Certificate.code == parse_code(query).canonical)
+            code = params["code"] = parse_code(query).canonical
+    stmt = _listing(suspended, bool(query), code is not None)
+    return db.session.execute(stmt, params).unique().scalars().all()
+
+
+@functools.cache
+def _listing(suspended: bool, searching: bool, by_code: bool) -> sa.Select[tuple[Certificate]]:
+    """list_certificates' statement, built once for each of its shapes (the words searched and the limit are bound
+    parameters). A row holds what the list shows: the holder's account from the join the search uses, the current
+    version without its long texts; the track is not shown (the version names it)."""
+    stmt = (
+        sa.select(Certificate)
+        .join(Certificate.user)
+        .options(
+            contains_eager(Certificate.user),
+            joinedload(Certificate.current).defer(CertificateVersion.certifies).defer(CertificateVersion.modules)
+            .defer(CertificateVersion.rule).defer(CertificateVersion.reason),
+        )
+    )  # fmt: skip
+    if suspended:
+        stmt = stmt.where(Certificate.state == CertificateState.SUSPENDED.value)
+    if searching:
+        conditions = [
+            User.email.like(sa.bindparam("pattern"), escape="\\"),
+            sa.func.lower(User.full_name).like(sa.bindparam("pattern"), escape="\\"),
+        ]
+        if by_code:
+            conditions.append(Certificate.code == sa.bindparam("code"))
         stmt = stmt.where(sa.or_(*conditions))
     if suspended:
         stmt = stmt.order_by(Certificate.suspended_at, Certificate.id)
     else:
         stmt = stmt.order_by(Certificate.created_at.desc(), Certificate.id.desc())
-    return db.session.execute(stmt.limit(limit)).unique().scalars().all()
+    return stmt.limit(sa.bindparam("limit", type_=sa.Integer))
+
+
+_SUSPENDED_COUNT = sa.select(sa.func.count()).where(Certificate.state == CertificateState.SUSPENDED.value)
 
 
 def count_suspended() -> int:
     """How many certificates wait in the staff review queue."""
-    stmt = sa.select(sa.func.count()).where(Certificate.state == CertificateState.SUSPENDED.value)
-    return int(db.session.execute(stmt).scalar_one())
+    return int(db.session.execute(_SUSPENDED_COUNT).scalar_one())
 
 
 def find_track(slug_or_title: str) -> Track | None:
