@@ -44,6 +44,13 @@ SECURITY_HEADERS = (
     ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),  # when cookies are HTTPS-only
 )
 
+# Worked out once: the headers an HTTPS site adds (HSTS included), those a plain-HTTP one adds, and their names.
+_HTTPS_HEADERS = SECURITY_HEADERS
+_HTTP_HEADERS = tuple(
+    (name, value) for name, value in SECURITY_HEADERS if name != "Strict-Transport-Security"
+)
+_SECURITY_HEADER_NAMES = frozenset(name.lower() for name, _ in SECURITY_HEADERS)
+
 access_log = logging.getLogger("lms.access")
 
 # JSON bodies are answers and small commands: far below the upload limit (MAX_CONTENT_LENGTH is for files).
@@ -117,13 +124,12 @@ def install_request_hooks(app: Flask) -> None:
     @app.after_request
     def add_headers(response: Response) -> Response:
         headers = response.headers
-        hsts = app.config["SESSION_COOKIE_SECURE"]
+        wanted = _HTTPS_HEADERS if app.config["SESSION_COOKIE_SECURE"] else _HTTP_HEADERS
         present = {name.lower() for name, _ in headers.items()}  # one pass, not one scan per header
-        headers.extend(
-            (name, value)
-            for name, value in SECURITY_HEADERS
-            if name.lower() not in present and (hsts or name != "Strict-Transport-Security")
-        )
+        if present.isdisjoint(_SECURITY_HEADER_NAMES):  # the usual case: the view set none of them
+            headers.extend(wanted)
+        else:
+            headers.extend((name, value) for name, value in wanted if name.lower() not in present)
         if "request_id" in g:
             headers["X-Request-ID"] = g.request_id
         if app.config.get("ACCESS_LOG") and access_log.isEnabledFor(logging.INFO):
@@ -168,8 +174,9 @@ class KeptSessionInterface(SecureCookieSessionInterface):
 
     Every signed-in request sends the same cookie until the session changes, and checking it costs a key
     derivation, an HMAC, base64, zlib and JSON. A cookie once found genuine is remembered (by the signing keys
-    and its exact text) with what it holds and when it was signed; the age limit is still applied at every
-    request. Only sessions holding plain values (the sign-in, the CSRF token) are remembered; one holding
+    and its exact text, and by the exact Cookie header that carried it, so that the next request with the same
+    header does not even parse its cookies) with what it holds and when it was signed; the age limit is still
+    applied at every request. Only sessions holding plain values (the sign-in, the CSRF token) are remembered; one holding
     flashed messages or anything mutable is read afresh. Bounded: a full memo starts over.
     """
 
@@ -182,15 +189,36 @@ class KeptSessionInterface(SecureCookieSessionInterface):
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
         if g.get("lms_stateless"):  # serve_without_session(): nothing of this response goes into a cookie
             return None
+        if session and not self.should_set_cookie(app, session):
+            # The cookie stays as it is: all Flask's save_session does then is "Vary: Cookie" for a session that
+            # was read (after reading seven cookie settings it has no use for, and parsing the Vary header).
+            if session.accessed:
+                if "Vary" in response.headers:
+                    response.vary.add("Cookie")
+                else:
+                    response.headers["Vary"] = "Cookie"
+            return None
         return super().save_session(app, session, response)  # type: ignore[no-any-return]
 
     def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
-        cookie = request.cookies.get(self.get_cookie_name(app))
-        if not cookie or not app.secret_key:
+        if not app.secret_key:
             return super().open_session(app, request)
-        key = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()), cookie)
+        name = self.get_cookie_name(app)
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        # Looked up first by the request's whole Cookie header (the same text holds the same cookie, and a hit
+        # parses no cookies at all), then by the session cookie itself (another cookie beside it changed).
+        header = request.environ.get("HTTP_COOKIE")
+        by_header = ("header", keys, name, header)
+        kept = self._kept.get(by_header) if header else None
+        if kept is None:
+            cookie = request.cookies.get(name)
+            if not cookie:
+                return super().open_session(app, request)
+            key = ("cookie", keys, cookie)
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._keep(by_header, kept)
         max_age = app.permanent_session_lifetime.total_seconds()
-        kept = self._kept.get(key)
         if kept is not None:
             data, signed_at = kept
             if 0 <= self.now() - signed_at <= max_age:
@@ -206,10 +234,15 @@ class KeptSessionInterface(SecureCookieSessionInterface):
         if isinstance(data, dict) and all(
             isinstance(v, str | int | float | bool | None) for v in data.values()
         ):
-            if len(self._kept) >= self.LIMIT:
-                self._kept.clear()
-            self._kept[key] = (dict(data), signed.timestamp())
+            genuine = (dict(data), signed.timestamp())
+            self._keep(key, genuine)
+            self._keep(by_header, genuine)
         return self.session_class(data)
+
+    def _keep(self, key: tuple[Any, ...], genuine: tuple[dict[str, Any], float]) -> None:
+        if len(self._kept) >= self.LIMIT:
+            self._kept.clear()
+        self._kept[key] = genuine
 
 
 class CsrfProtection(compat.CSRFProtectBase):

@@ -199,3 +199,27 @@ def test_a_remembered_session_cookie_still_expires_and_a_forged_one_is_refused(a
     cookie = client.get_cookie("session")
     client.set_cookie("session", cookie.value[:-3] + "abc")
     assert client.get("/account").status_code == 302
+
+
+def test_a_session_cookie_is_read_the_same_whatever_cookies_come_beside_it(app, client, student):
+    sign_in(client, student)
+    # Another cookie changes beside it: the same session, read by its own cookie.
+    for theme in ("light", "dark", "light"):
+        client.set_cookie("theme", theme)
+        assert client.get("/account").status_code == 200, theme
+    cookie = client.get_cookie("session")
+    client.set_cookie("session", cookie.value[:-3] + "abc")  # beside a cookie seen before: still refused
+    assert client.get("/account").status_code == 302
+    client.set_cookie("session", cookie.value)
+    assert client.get("/account").status_code == 200
+
+
+def test_a_response_varies_on_the_cookie_it_read_and_sets_it_only_when_it_changed(app, client, student):
+    sign_in(client, student)
+    client.get("/account")
+    read = client.get("/account")
+    assert read.status_code == 200 and "Cookie" in read.headers.getlist("Vary")
+    assert "Set-Cookie" not in read.headers  # unchanged: the browser keeps the cookie it has
+    signed_out = client.post("/logout")
+    assert signed_out.status_code == 302 and "Set-Cookie" in signed_out.headers  # changed: set anew
+    assert client.get("/account").status_code == 302
