@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import load_only
 
 from lms.clock import now_utc
 from lms.courses.models import Enrollment, Module, Track
@@ -64,6 +65,11 @@ class QuizStatus:
         return "Not started"
 
 
+# What a standing reads of an attempt (counting_attempt and the attempt in progress): a student with many attempts
+# would otherwise have every attempt's answers, order and results decoded on each dashboard and track page.
+STANDING_COLUMNS = (Attempt.id, Attempt.quiz_id, Attempt.number, Attempt.state, Attempt.percent, Attempt.passed)
+
+
 def quiz_statuses(quizzes: list[Quiz], user_id: int | None) -> list[QuizStatus]:
     """Each quiz with this user's standing, in two queries whatever the number of quizzes."""
     by_quiz: dict[int, list[Attempt]] = {q.id: [] for q in quizzes}
@@ -71,6 +77,7 @@ def quiz_statuses(quizzes: list[Quiz], user_id: int | None) -> list[QuizStatus]:
         finalize_overdue(user_id=user_id)
         rows = db.session.execute(
             sa.select(Attempt)
+            .options(load_only(*STANDING_COLUMNS))  # not the answers, order and results (JSON) of each
             .where(Attempt.user_id == user_id, Attempt.quiz_id.in_(list(by_quiz)))
             .order_by(Attempt.number)
         ).scalars()
