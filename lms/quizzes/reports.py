@@ -67,7 +67,14 @@ class QuizStatus:
 
 # What a standing reads of an attempt (counting_attempt and the attempt in progress): a student with many attempts
 # would otherwise have every attempt's answers, order and results decoded on each dashboard and track page.
-STANDING_COLUMNS = (Attempt.id, Attempt.quiz_id, Attempt.number, Attempt.state, Attempt.percent, Attempt.passed)
+STANDING_COLUMNS = (
+    Attempt.id,
+    Attempt.quiz_id,
+    Attempt.number,
+    Attempt.state,
+    Attempt.percent,
+    Attempt.passed,
+)
 
 
 def quiz_statuses(quizzes: list[Quiz], user_id: int | None) -> list[QuizStatus]:
