@@ -204,6 +204,10 @@ def _password(email: str) -> str:
 def print_goals(result: dict[str, Any]) -> None:
     print("\nGoals at scale (ratio to hello at 32 connections):")
     for name, row in result["results"].items():
+        if name == "item analysis":  # its goal is a time, not a ratio: under 500 ms a view
+            verdict = "met" if row["p99_ms"] < 500 else "MISSED"
+            print(f"  {name:<22} {row['p99_ms']:.0f} ms at worst (goal < 500 ms) {verdict}")
+            continue
         if name in {"verify page", "lesson page", "student dashboard"}:
             goal = 0.20
         elif name == "quiz autosave":
