@@ -40,24 +40,36 @@ UPDATE enrollments SET lessons_done = (
 TRIGRAM_INDEXES = {"ix_users_email_trgm": "email", "ix_users_name_trgm": "lower(full_name)"}
 
 
-def _trigram_schema(bind):
-    """The schema pg_trgm lives in, created in pg_catalog when it is not there yet; None when it cannot be."""
-    found = bind.execute(
+def _installed_in(bind):
+    return bind.execute(
         sa.text("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'")
     ).scalar()
+
+
+def _trigram_schema(bind):
+    """The schema pg_trgm lives in, created when it is not there yet; None when it cannot be."""
+    found = _installed_in(bind)
     if found is not None:
         return found
-    try:
-        with bind.begin_nested():
-            bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA pg_catalog"))
-    except sa.exc.DBAPIError as error:
-        logging.getLogger("alembic.runtime.migration").warning(
-            "c21e00000001: pg_trgm could not be created (%s): the name and email searches keep reading the users "
-            "table, without trigram indexes",
-            type(error.orig).__name__,
-        )
-        return None
-    return "pg_catalog"
+    # pg_catalog first (every search_path sees it); a database owner who is not a superuser may only create it in
+    # a schema of their own: the current one, which the app's search_path has too.
+    for statement in (
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA pg_catalog",
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    ):
+        try:
+            with bind.begin_nested():
+                bind.execute(sa.text(statement))
+        except sa.exc.DBAPIError as error:
+            failure = type(error.orig).__name__
+            continue
+        return _installed_in(bind)
+    logging.getLogger("alembic.runtime.migration").warning(
+        "c21e00000001: pg_trgm could not be created (%s): the name and email searches keep reading the users "
+        "table, without trigram indexes",
+        failure,
+    )
+    return None
 
 
 def upgrade():
