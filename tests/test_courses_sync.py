@@ -18,7 +18,7 @@ from lms.courses.loader import courses_kind, sync
 from lms.courses.models import Lesson, LessonCompletion, Module, Track
 from lms.courses.rendering import render_lesson
 from lms.extensions import db
-from tests.fixtures.courses.samples import check_tree, copy_valid_tree, lesson_by_slug, sync_tree
+from tests.fixtures.courses.samples import check_tree, copy_valid_tree, edit, lesson_by_slug, sync_tree
 from tests.support import recorded_statements
 
 FIRST = "alpha/basics/first-steps.md"
@@ -34,12 +34,6 @@ def tree(tmp_path: Path) -> Path:
 
 def actions(changes) -> dict[tuple[str, str], str]:
     return {(change.kind, change.key): change.action for change in changes}
-
-
-def edit(tree: Path, name: str, old: str, new: str) -> None:
-    path = tree / name
-    assert old in path.read_text()
-    path.write_text(path.read_text().replace(old, new))
 
 
 def track(slug: str) -> Track:

@@ -16,7 +16,7 @@ from lms.courses.models import Enrollment, Track
 from lms.courses.progress import live_lessons_completed
 from lms.extensions import db
 from lms.gradebook.table import Filters, build_gradebook
-from tests.fixtures.courses.samples import copy_valid_tree, lesson_by_slug, sync_tree
+from tests.fixtures.courses.samples import copy_valid_tree, edit, lesson_by_slug, sync_tree
 
 FIRST = "alpha/basics/first-steps.md"
 SECOND = "alpha/basics/second-steps.md"
@@ -26,12 +26,6 @@ DEEP = "alpha/advanced/deep-dive.md"
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     return copy_valid_tree(tmp_path)
-
-
-def edit(tree: Path, name: str, old: str, new: str) -> None:
-    path = tree / name
-    assert old in path.read_text()
-    path.write_text(path.read_text().replace(old, new))
 
 
 def alpha() -> Track:
