@@ -6,7 +6,8 @@ Nothing here writes: an overdue quiz attempt that nobody finalized yet is read a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -174,18 +175,37 @@ def track_quizzes(track_id: int) -> list[Quiz]:
     )
 
 
+def _facts_of(users: Any) -> sa.Select[Any]:
+    """attempts_by_student's statement, for `users` (a bound list of ids or a SELECT of them)."""
+    return (
+        sa.select(*ATTEMPT_COLUMNS)
+        .where(Attempt.quiz_id.in_(sa.bindparam("quiz_ids", expanding=True)), Attempt.user_id.in_(users))
+        .order_by(Attempt.user_id, Attempt.quiz_id, Attempt.number)
+    )
+
+
+@cache
+def _for_listed_ids(build: Callable[[Any], sa.Select[Any]]) -> sa.Select[Any]:
+    """build's statement for a list of ids, made once with the ids bound at execution. A statement built afresh
+    for each chunk of a CSV would leave reference cycles (its bound parameters) holding each chunk's ids until the
+    garbage collector's older generations run, so the export's memory would climb with its length."""
+    return build(sa.bindparam("user_ids", expanding=True))
+
+
+def _rows_for(build: Callable[[Any], sa.Select[Any]], user_ids: UserIds, **params: Any) -> sa.CursorResult[Any]:
+    """The rows of build's statement for these students (a list of ids, or a SELECT of ids)."""
+    if isinstance(user_ids, sa.Select):
+        return db.session.connection().execute(build(user_ids), params)
+    return db.session.connection().execute(_for_listed_ids(build), {"user_ids": list(user_ids), **params})
+
+
 def attempts_by_student(quiz_ids: list[int], user_ids: UserIds) -> dict[tuple[int, int], list[sa.Row[Any]]]:
     """Every attempt of these students at these quizzes, by (user, quiz), in attempt order (one query): plain
     rows of ATTEMPT_COLUMNS, which the quiz rules (counting_attempt, is_overdue) read like attempts."""
     found: dict[tuple[int, int], list[sa.Row[Any]]] = defaultdict(list)
     if not quiz_ids:
         return found
-    rows = db.session.connection().execute(
-        sa.select(*ATTEMPT_COLUMNS)
-        .where(Attempt.quiz_id.in_(quiz_ids), Attempt.user_id.in_(user_ids))
-        .order_by(Attempt.user_id, Attempt.quiz_id, Attempt.number)
-    )
-    for attempt in rows.all():
+    for attempt in _rows_for(_facts_of, user_ids, quiz_ids=quiz_ids).all():
         found[(attempt.user_id, attempt.quiz_id)].append(attempt)
     return found
 
@@ -203,24 +223,27 @@ def track_assignment(track: Track) -> Assignment | None:
     return next((a for a in assignments if a.slug == named), assignments[0] if assignments else None)
 
 
+def _uploads_of(users: Any) -> sa.Select[Any]:
+    """submissions_by_student's statement, for `users`."""
+    return (
+        sa.select(*SUBMISSION_COLUMNS)
+        .where(Submission.assignment_id == sa.bindparam("assignment_id"), Submission.user_id.in_(users))
+        .order_by(Submission.user_id, Submission.uploaded_at, Submission.id)
+    )
+
+
 def submissions_by_student(assignment_id: int, user_ids: UserIds) -> dict[int, list[sa.Row[Any]]]:
     """Every upload of these students for the assignment, oldest first (one query): plain rows of
     SUBMISSION_COLUMNS, never the file details."""
     found: dict[int, list[sa.Row[Any]]] = defaultdict(list)
-    rows = db.session.connection().execute(
-        sa.select(*SUBMISSION_COLUMNS)
-        .where(Submission.assignment_id == assignment_id, Submission.user_id.in_(user_ids))
-        .order_by(Submission.user_id, Submission.uploaded_at, Submission.id)
-    )
-    for submission in rows.all():
+    for submission in _rows_for(_uploads_of, user_ids, assignment_id=assignment_id).all():
         found[submission.user_id].append(submission)
     return found
 
 
-def certificates_by_student(track_id: int, user_ids: UserIds) -> dict[int, sa.Row[Any]]:
-    """Per student, the certificate to show for the track: the active one, else the most recent (one query).
-    A plain row: user_id, state, code and its current version's expires_at (what its status at a moment needs)."""
-    rows = db.session.connection().execute(
+def _certificates_of(users: Any) -> sa.Select[Any]:
+    """certificates_by_student's statement, for `users`."""
+    return (
         sa.select(Certificate.user_id, Certificate.state, Certificate.code, CertificateVersion.expires_at)
         .outerjoin(
             CertificateVersion,
@@ -229,11 +252,16 @@ def certificates_by_student(track_id: int, user_ids: UserIds) -> dict[int, sa.Ro
                 CertificateVersion.number == Certificate.version_number,
             ),
         )
-        .where(Certificate.track_id == track_id, Certificate.user_id.in_(user_ids))
+        .where(Certificate.track_id == sa.bindparam("track_id"), Certificate.user_id.in_(users))
         .order_by(Certificate.created_at, Certificate.id)
     )
+
+
+def certificates_by_student(track_id: int, user_ids: UserIds) -> dict[int, sa.Row[Any]]:
+    """Per student, the certificate to show for the track: the active one, else the most recent (one query).
+    A plain row: user_id, state, code and its current version's expires_at (what its status at a moment needs)."""
     found: dict[int, sa.Row[Any]] = {}
-    for certificate in rows.all():
+    for certificate in _rows_for(_certificates_of, user_ids, track_id=track_id).all():
         shown = found.get(certificate.user_id)
         if shown is None or shown.state != CertificateState.ACTIVE.value:
             found[certificate.user_id] = certificate
