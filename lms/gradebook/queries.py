@@ -192,7 +192,9 @@ def _for_listed_ids(build: Callable[[Any], sa.Select[Any]]) -> sa.Select[Any]:
     return build(sa.bindparam("user_ids", expanding=True))
 
 
-def _rows_for(build: Callable[[Any], sa.Select[Any]], user_ids: UserIds, **params: Any) -> sa.CursorResult[Any]:
+def _rows_for(
+    build: Callable[[Any], sa.Select[Any]], user_ids: UserIds, **params: Any
+) -> sa.CursorResult[Any]:
     """The rows of build's statement for these students (a list of ids, or a SELECT of ids)."""
     if isinstance(user_ids, sa.Select):
         return db.session.connection().execute(build(user_ids), params)
