@@ -92,6 +92,11 @@ def main() -> int:
                 "grading queue": lambda: instructor.get("/grading"),
             }
         targets |= _staff_targets(instructor, admin)
+        if args.seeded_url:
+            seeded = throughput_scale.seeded_on(args.seeded_url)
+            student = app.test_client()
+            _sign_in(student, seeded["students"][1], seeded["password"])
+            targets["student dashboard"] = lambda: student.get("/dashboard")
         for name, call in targets.items():
             if args.only and name not in args.only:
                 continue
@@ -147,6 +152,9 @@ def _staff_targets(instructor: Any, admin: Any) -> dict[str, Any]:
             f"queue {state}": page(instructor, f"/grading?state={state}")
             for state in throughput_scale.QUEUE_FILTERS
         },
+        "gradebook p1": page(instructor, f"/gradebook/{throughput_scale.STRATEGIST}"),
+        "gradebook p50": page(instructor, f"/gradebook/{throughput_scale.STRATEGIST}?page=50"),
+        "gradebook by progress": page(instructor, f"/gradebook/{throughput_scale.STRATEGIST}?sort=progress"),
         "admin user search": page(admin, "/admin/users?q=nora"),
         "certificates": page(instructor, "/staff/certificates"),
         "certificates q": page(instructor, "/staff/certificates?q=nora"),

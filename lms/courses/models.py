@@ -110,8 +110,8 @@ class Enrollment(db.Model):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cohort_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cohorts.id"), index=True)
     # The live lessons of the track the student completed (neither the lesson nor its module retired), kept as
-    # they change: complete_lesson adds one, a content sync that changes the track's lessons or modules counts
-    # again (lms.courses.progress.recount_lessons_done). The gradebook sorts by it without reading completions.
+    # they change: complete_lesson counts the student's again, a content sync that changes the track's lessons or
+    # modules counts the track's again (lms.courses.progress). The gradebook sorts by it without reading completions.
     lessons_done: Mapped[int] = mapped_column(default=0, server_default="0")
 
     track: Mapped[Track] = relationship()

@@ -15,7 +15,7 @@ from lms.accounts.operations import READER_SELECT, read_reader_with
 from lms.audit import record_event
 from lms.clock import now_utc
 from lms.courses.models import Cohort, Enrollment, Lesson, LessonCompletion, Track
-from lms.courses.progress import Outline, load_outline, load_outlines
+from lms.courses.progress import Outline, count_lessons_done, load_outline, load_outlines
 from lms.courses.snapshot import TrackRow
 from lms.database import labelled_columns
 from lms.errors import DomainError, NotFound
@@ -298,8 +298,9 @@ def complete_lesson(user: User, lesson: Lesson, at: datetime | None = None) -> L
         return again
     enrollment.last_lesson_id = lesson.id
     enrollment.last_seen_at = completion.completed_at
-    if found[1].live:  # counted in the database: the unique completion makes it once per lesson
-        enrollment.lessons_done = Enrollment.lessons_done + 1
+    # Counted in the database by the live-lesson rule, not one added: a content sync retiring this lesson at the same
+    # moment must leave a true count whichever transaction commits first (lms.courses.progress._count_again).
+    count_lessons_done(enrollment.id)
     events.emit(events.ProgressChanged(user_id=user.id, track_id=track.id))
     db.session.commit()
     return completion

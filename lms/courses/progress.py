@@ -209,15 +209,32 @@ def live_lessons_completed(
 
 
 def recount_lessons_done(track_ids: Iterable[int]) -> None:
-    """Count again Enrollment.lessons_done for every enrolment of these tracks (one UPDATE): after their lessons or
-    modules were added, retired, brought back or moved, which changes what counts. No commit; enrolments the
-    session holds are not refreshed (the caller commits, which expires them)."""
+    """Count again Enrollment.lessons_done for every enrolment of these tracks: after their lessons or modules were
+    added, retired, brought back or moved, which changes what counts. No commit; enrolments the session holds are
+    not refreshed (the caller commits, which expires them)."""
     ids = sorted(set(track_ids))
-    if not ids:
-        return
+    if ids:
+        _count_again(Enrollment.track_id.in_(ids))
+
+
+def count_lessons_done(enrollment_id: int) -> None:
+    """Count again one enrolment's lessons_done (a lesson was completed), by the live-lesson rule. No commit."""
+    _count_again(Enrollment.id == enrollment_id)
+
+
+def _count_again(which: sa.ColumnElement[bool]) -> None:
+    """Set lessons_done of these enrolments to their live lessons completed, counted in the database.
+
+    The rows are locked first and counted by a statement of its own. On PostgreSQL (READ COMMITTED), an UPDATE that
+    waits for another transaction's row lock goes on with the snapshot it started with: a recount that waited for a
+    completion would miss that completion, and a completion that waited for a sync retiring its lesson would still
+    count the lesson. After the lock, the counting statement sees both. The order is that of the writers that
+    race: a completion locks its one enrolment after inserting the completion, a sync locks its tracks' enrolments
+    (in id order) after changing the lessons, so neither waits for a lock the other is waiting to take."""
+    db.session.execute(sa.select(Enrollment.id).where(which).order_by(Enrollment.id).with_for_update())
     db.session.execute(
         sa.update(Enrollment)
-        .where(Enrollment.track_id.in_(ids))
+        .where(which)
         .values(lessons_done=live_lessons_completed(Enrollment.user_id, Enrollment.track_id)),
         execution_options={"synchronize_session": False},
     )
