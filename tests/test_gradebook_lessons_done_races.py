@@ -82,7 +82,8 @@ def test_a_recount_that_waits_for_a_completion_counts_it(app, tree, student):
     operations.enroll(student, track)
     uid, lesson_id, track_id = student.id, lesson_by_slug(track, "first-steps").id, track.id
     db.session.commit()
-    with db.engine.connect() as completing:  # a completion, written as complete_lesson writes it, not committed yet
+    # A completion, written as complete_lesson writes it, not committed yet.
+    with db.engine.connect() as completing:
         completing.execute(
             sa.insert(LessonCompletion).values(user_id=uid, lesson_id=lesson_id, completed_at=NOW)
         )
@@ -105,7 +106,8 @@ def test_a_completion_that_waits_for_a_sync_retiring_its_lesson_does_not_count_i
     operations.enroll(student, track)
     uid, lesson_id, track_id = student.id, lesson_by_slug(track, "first-steps").id, track.id
     db.session.commit()
-    with db.engine.connect() as syncing:  # a sync: the lesson retired, then the track's enrolments counted again
+    # A sync: the lesson retired, then the track's enrolments counted again, not committed yet.
+    with db.engine.connect() as syncing:
         syncing.execute(sa.update(Lesson).where(Lesson.id == lesson_id).values(retired_at=NOW))
         syncing.execute(
             sa.update(Enrollment)
