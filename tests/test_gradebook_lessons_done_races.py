@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from lms.accounts.models import User
 from lms.courses import operations
-from lms.courses.models import Enrollment, Lesson, LessonCompletion
+from lms.courses.models import Enrollment, Lesson, LessonCompletion, Track
 from lms.courses.progress import live_lessons_completed, recount_lessons_done
 from lms.extensions import db
 from tests.fixtures.courses.samples import copy_valid_tree, lesson_by_slug, sync_tree
@@ -76,23 +76,34 @@ def start_blocked(app: Any, holder: sa.Connection, job: Callable[[], object]) ->
     return waiter
 
 
-def test_a_recount_that_waits_for_a_completion_counts_it(app, tree, student):
+@pytest.fixture
+def enrolled(app, tree, student) -> tuple[Track, int, int]:
+    """The student enrolled in alpha, committed: the track, the student's id and the first lesson's id."""
     sync_tree(tree)
     track = alpha()
     operations.enroll(student, track)
-    uid, lesson_id, track_id = student.id, lesson_by_slug(track, "first-steps").id, track.id
     db.session.commit()
+    return track, student.id, lesson_by_slug(track, "first-steps").id
+
+
+def counted_again(which: sa.ColumnElement[bool]) -> sa.Update:
+    """The UPDATE that sets these enrolments' lessons_done to their count (as a writer would, with no lock first)."""
+    return (
+        sa.update(Enrollment)
+        .where(which)
+        .values(lessons_done=live_lessons_completed(Enrollment.user_id, Enrollment.track_id))
+    )
+
+
+def test_a_recount_that_waits_for_a_completion_counts_it(app, enrolled):
+    track, uid, lesson_id = enrolled
     # A completion, written as complete_lesson writes it, not committed yet.
     with db.engine.connect() as completing:
         completing.execute(
             sa.insert(LessonCompletion).values(user_id=uid, lesson_id=lesson_id, completed_at=NOW)
         )
-        completing.execute(
-            sa.update(Enrollment)
-            .where(Enrollment.user_id == uid)
-            .values(lessons_done=live_lessons_completed(Enrollment.user_id, Enrollment.track_id))
-        )
-        recount = start_blocked(app, completing, lambda: recount_lessons_done([track_id]))
+        completing.execute(counted_again(Enrollment.user_id == uid))
+        recount = start_blocked(app, completing, lambda: recount_lessons_done([track.id]))
         completing.commit()
     recount.join(30)
     assert recount.error is None
@@ -100,20 +111,12 @@ def test_a_recount_that_waits_for_a_completion_counts_it(app, tree, student):
     assert kept_counts(track) == {uid: 1}
 
 
-def test_a_completion_that_waits_for_a_sync_retiring_its_lesson_does_not_count_it(app, tree, student):
-    sync_tree(tree)
-    track = alpha()
-    operations.enroll(student, track)
-    uid, lesson_id, track_id = student.id, lesson_by_slug(track, "first-steps").id, track.id
-    db.session.commit()
+def test_a_completion_that_waits_for_a_sync_retiring_its_lesson_does_not_count_it(app, enrolled):
+    track, uid, lesson_id = enrolled
     # A sync: the lesson retired, then the track's enrolments counted again, not committed yet.
     with db.engine.connect() as syncing:
         syncing.execute(sa.update(Lesson).where(Lesson.id == lesson_id).values(retired_at=NOW))
-        syncing.execute(
-            sa.update(Enrollment)
-            .where(Enrollment.track_id == track_id)
-            .values(lessons_done=live_lessons_completed(Enrollment.user_id, Enrollment.track_id))
-        )
+        syncing.execute(counted_again(Enrollment.track_id == track.id))
         completion = start_blocked(
             app,
             syncing,
