@@ -175,7 +175,7 @@ def track_quizzes(track_id: int) -> list[Quiz]:
     )
 
 
-def _facts_of(users: Any) -> sa.Select[Any]:
+def _attempts_of(users: Any) -> sa.Select[Any]:
     """attempts_by_student's statement, for `users` (a bound list of ids or a SELECT of them)."""
     return (
         sa.select(*ATTEMPT_COLUMNS)
@@ -207,7 +207,7 @@ def attempts_by_student(quiz_ids: list[int], user_ids: UserIds) -> dict[tuple[in
     found: dict[tuple[int, int], list[sa.Row[Any]]] = defaultdict(list)
     if not quiz_ids:
         return found
-    for attempt in _rows_for(_facts_of, user_ids, quiz_ids=quiz_ids).all():
+    for attempt in _rows_for(_attempts_of, user_ids, quiz_ids=quiz_ids).all():
         found[(attempt.user_id, attempt.quiz_id)].append(attempt)
     return found
 
