@@ -22,6 +22,7 @@ from lms.courses.snapshot import content_cache_of
 from lms.database import dispose_engines
 from lms.extensions import db
 from lms.page_cache import clear_page_caches
+from tests.fixtures.courses.samples import copy_valid_tree
 from tests.support import BrowserLikeClient
 
 # Tests never write into the developer's instance folder (its SQLite file, its secret): one of their own.
@@ -363,3 +364,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 pytest_plugins = ["tests.browser", "tests.smtp", "tests.oidc"]
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A writable copy of the valid course tree (tests/fixtures/courses/valid), for tests that change it."""
+    return copy_valid_tree(tmp_path)

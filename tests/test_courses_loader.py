@@ -11,18 +11,7 @@ import pytest
 
 from lms import PROJECT_ROOT
 from lms.courses.loader import toml_key_lines
-from tests.fixtures.courses.samples import check_tree, copy_valid_tree
-
-ALPHA = "alpha/track.toml"
-FIRST = "alpha/basics/first-steps.md"
-SECOND = "alpha/basics/second-steps.md"
-DEEP = "alpha/advanced/deep-dive.md"
-SOLO = "beta/only/solo.md"
-
-
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    return copy_valid_tree(tmp_path)
+from tests.fixtures.courses.samples import ALPHA, DEEP, FIRST, SECOND, SOLO, check_tree
 
 
 def edit(tree: Path, name: str, old: str, new: str) -> None:

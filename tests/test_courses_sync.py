@@ -6,9 +6,7 @@ import shutil
 from collections import Counter
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 import lms.content
@@ -18,18 +16,19 @@ from lms.courses.loader import courses_kind, sync
 from lms.courses.models import Lesson, LessonCompletion, Module, Track
 from lms.courses.rendering import render_lesson
 from lms.extensions import db
-from tests.fixtures.courses.samples import check_tree, copy_valid_tree, edit, lesson_by_slug, sync_tree
+from tests.fixtures.courses.samples import (
+    DEEP,
+    FIRST,
+    SECOND,
+    check_tree,
+    copy_valid_tree,
+    edit,
+    lesson_by_slug,
+    sync_tree,
+)
 from tests.support import recorded_statements
 
-FIRST = "alpha/basics/first-steps.md"
-SECOND = "alpha/basics/second-steps.md"
-DEEP = "alpha/advanced/deep-dive.md"
 WRITES = ("INSERT", "UPDATE", "DELETE")
-
-
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    return copy_valid_tree(tmp_path)
 
 
 def actions(changes) -> dict[tuple[str, str], str]:

@@ -5,9 +5,7 @@ sorted by progress follows. (There is no way to un-complete a lesson: completion
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from lms import clock
@@ -16,16 +14,15 @@ from lms.courses.models import Enrollment, Track
 from lms.courses.progress import live_lessons_completed
 from lms.extensions import db
 from lms.gradebook.table import Filters, build_gradebook
-from tests.fixtures.courses.samples import copy_valid_tree, edit, lesson_by_slug, sync_tree
-
-FIRST = "alpha/basics/first-steps.md"
-SECOND = "alpha/basics/second-steps.md"
-DEEP = "alpha/advanced/deep-dive.md"
-
-
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    return copy_valid_tree(tmp_path)
+from tests.fixtures.courses.samples import (
+    DEEP,
+    FIRST,
+    SECOND,
+    copy_valid_tree,
+    edit,
+    lesson_by_slug,
+    sync_tree,
+)
 
 
 def alpha() -> Track:

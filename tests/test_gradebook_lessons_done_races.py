@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from lms.courses import operations
 from lms.courses.models import Enrollment, Lesson, LessonCompletion, Track
 from lms.courses.progress import live_lessons_completed, recount_lessons_done
 from lms.extensions import db
-from tests.fixtures.courses.samples import copy_valid_tree, lesson_by_slug, sync_tree
+from tests.fixtures.courses.samples import lesson_by_slug, sync_tree
 from tests.test_gradebook_lessons_done import alpha, kept_counts
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -30,11 +29,6 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 def backend(request: pytest.FixtureRequest) -> str:
     """PostgreSQL only (see the module's docstring); without LMS_TEST_DATABASE_URL the `app` fixture says so."""
     return request.param  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    return copy_valid_tree(tmp_path)
 
 
 class Waiter(threading.Thread):
