@@ -66,6 +66,12 @@ def _apply(row: Any, values: Callable[[], dict[str, Any]], digest: str, now: Any
     return "updated"
 
 
+def _how_it_counts(lesson: Lesson) -> tuple[bool, int]:
+    """What decides whether a completed lesson counts in lessons_done: live or retired, and its module (which may
+    be retired)."""
+    return lesson.retired_at is None, lesson.module_id
+
+
 def sync(content: ContentSet) -> list[Change]:
     """Write the checked tracks, modules and lessons (no commit); retire what left the files, never delete."""
     specs: dict[str, TrackSpec] = content.parsed.get("courses", {})
@@ -143,12 +149,9 @@ def sync(content: ContentSet) -> list[Change]:
                     )  # fmt: skip
                     action = "created"
                 else:
-                    counted_as = (lesson.retired_at is None, lesson.module_id)
+                    counted_as = _how_it_counts(lesson)
                     action = _apply(lesson, lesson_values, digest, now)
-                    if (
-                        lesson.retired_at is None,
-                        lesson.module_id,
-                    ) != counted_as:  # back, or in another module
+                    if _how_it_counts(lesson) != counted_as:  # back, or in another module
                         recount.add(track.id)
                 changes.append(Change("lesson", f"{spec.slug}/{lesson_spec.slug}", action))
                 current_lessons.add((track.id, lesson_spec.slug))

@@ -285,8 +285,8 @@ def csv_cells(
 ) -> list[Any]:
     """One line of the CSV: the student's name, email, enrolled and left, then the cells."""
     name, email, enrolled_at, left_at = student
-    cells: list[Any] = [name, email, _date(enrolled_at), _date(left_at), done, book.total_lessons]
-    cells.append(percent(done, book.total_lessons))
+    total = book.total_lessons
+    cells: list[Any] = [name, email, _date(enrolled_at), _date(left_at), done, total, percent(done, total)]
     if book.cohorts:
         cells[4:4] = [cohort or ""]
     for cell in quizzes:
@@ -342,10 +342,11 @@ def streamed_csv_lines(
     assignment = book.assignment
     # (quiz id, quiz, its cell for everyone who has not tried it): ids read once, not per student
     by_quiz = [(q.id, q, quiz_cell(q, (), now)) for q in book.quizzes]
+    quiz_ids = [q.id for q in book.quizzes]
     result = db.session.connection().execute(stmt.execution_options(yield_per=chunk))
     for part in result.partitions():
         user_ids = [student.user_id for student in part]
-        attempts = queries.attempts_by_student([quiz_id for quiz_id, _, _ in by_quiz], user_ids)
+        attempts = queries.attempts_by_student(quiz_ids, user_ids)
         uploads = queries.submissions_by_student(assignment.id, user_ids) if assignment else {}
         certificates = queries.certificates_by_student(track.id, user_ids)
         lines = (
