@@ -140,10 +140,10 @@ def test_a_list_rule_keeps_the_final_on_completed_modules(client, login, student
     assert "Module quizzes still to pass:" not in client.get("/tracks/test-track").get_data(as_text=True)
 
 
-def test_the_track_file_accepts_all(tmp_path):
-    from tests.test_courses_loader import check_tree, copy_valid_tree, edit, problems
+def test_the_track_file_accepts_all(tree):
+    from tests.fixtures.courses.samples import check_tree
+    from tests.test_courses_loader import edit, problems
 
-    tree = copy_valid_tree(tmp_path)
     edit(tree, "alpha/track.toml", 'quizzes = ["alpha-final"]', 'quizzes = "all"')
     content = check_tree(tree)
     assert content.problems == [] and content.parsed["courses"]["alpha"].completion["quizzes"] == "all"
