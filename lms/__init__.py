@@ -75,6 +75,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     install_job_runner(app)
 
+    import lms.models  # noqa: F401  (every table, for the kept pages' notes of what they read)
+    from lms.extensions import db
+    from lms.kept_pages import install_kept_pages
+
+    install_kept_pages(app, db.metadata.tables)
+
     from lms.accounts.cli import register_commands as register_account_commands
     from lms.cli import lms_cli
 

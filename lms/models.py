@@ -1,5 +1,6 @@
 """Every model, imported in one place so Alembic and create_all see the whole schema."""
 
+from lms import stamps
 from lms.accounts.models import User, UserSession
 from lms.api.models import ApiRequest, ApiToken
 from lms.assignments import marking_models
@@ -8,6 +9,7 @@ from lms.audit import AuditEvent
 from lms.certificates import credential_models
 from lms.certificates import models as certificates_models
 from lms.courses.models import Enrollment, Lesson, LessonCompletion, Module, Track
+from lms.extensions import db
 from lms.jobs import Job
 from lms.notifications import models as notifications_models
 from lms.quizzes import models as quizzes_models
@@ -37,3 +39,7 @@ __all__ = [
     "quizzes_models",
     "webhooks_models",
 ]
+
+# Every table but the busiest raises its stamp in each transaction that changes it (lms.stamps): kept pages
+# (lms.kept_pages) are served only while the stamps of the tables they read are unchanged.
+stamps.listen(db.metadata)

@@ -6,6 +6,8 @@ for that key:
   (a new version), or expired changes the stamp;
 - lesson pages (lms.courses.lesson_views), under the track's content version and where the reader stands.
 
+- staff list pages and the student's dashboard (lms.kept_pages), under the stamps of the tables they read.
+
 The same map keeps the attempts a process has read for autosaves (lms.quizzes.fast.known_attempt): not a
 page, but kept and forgotten the same way.
 
@@ -16,12 +18,20 @@ everything a process keeps from its database in one call.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
-from flask import Flask
+from flask import Flask, current_app
+
+from lms import compat
+from lms.web import csrf_token
+
+# Random per process, so no text on a page can contain it by chance or on purpose.
+TOKEN_MARKER = f"lms-reader-token-{secrets.token_hex(12)}"
 
 Page = TypeVar("Page")
 
@@ -61,6 +71,26 @@ class PageCache(Generic[Page]):
 
     def __len__(self) -> int:
         return len(self._pages)
+
+
+@contextmanager
+def csrf_token_marked() -> Iterator[None]:
+    """While a page to keep renders, `csrf_token()` answers TOKEN_MARKER (and signs nothing into the session):
+    with_csrf_token puts each reader's own token in its place."""
+    field = str(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    own_token = compat.forget_request_csrf_token(field)
+    compat.keep_request_csrf_token(field, TOKEN_MARKER)  # what csrf_token() answers first in a request
+    try:
+        yield
+    finally:
+        compat.forget_request_csrf_token(field)
+        if own_token is not None:
+            compat.keep_request_csrf_token(field, own_token)
+
+
+def with_csrf_token(html: str) -> str:
+    """A kept page with this request's CSRF token in place of the marker (csrf_token_marked)."""
+    return html.replace(TOKEN_MARKER, csrf_token()) if TOKEN_MARKER in html else html
 
 
 def install_page_cache(app: Flask, name: str, size: int) -> PageCache[Any]:

@@ -15,6 +15,7 @@ from lms.courses.models import Enrollment
 from lms.extensions import db
 from lms.quizzes.models import IN_PROGRESS, Attempt
 from tests.fixtures.files import rows
+from tests.support import recorded_statements
 from tests.test_gradebook_support import (
     add_attempt,
     complete,
@@ -152,6 +153,23 @@ def test_each_cell_shows_the_students_standing(client, login, instructor, cohort
     assert cell(cara, "data-handbook") == "Submitted Late"
     assert f'href="/grading/submissions/{cohort["cara_submission"].id}"' in cara
     assert cell(cara, "data-certificate") == f"Expired {cohort['expired'].display_code}"
+
+
+def test_a_kept_gradebook_shows_an_attempt_becoming_overdue_with_no_write(client, login, instructor, cohort):
+    """The page is kept (lms.kept_pages) until the first moment a cell changes with the time alone: Alice's final
+    exam, in progress with time left, is shown overdue once its cut-off has passed, though nothing was written."""
+    login(client, instructor)
+
+    def final_exam() -> str:
+        return cell(cells(client.get("/gradebook/cohort").get_data(as_text=True), cohort["alice"].id),
+                    'data-quiz="final-exam"')  # fmt: skip
+
+    assert final_exam() == "In progress"
+    with recorded_statements() as statements:
+        assert final_exam() == "In progress"
+    assert not any("enrollments" in statement for statement in statements), "the gradebook was not kept"
+    clock.freeze(NOW + timedelta(days=1))
+    assert final_exam() == "In progress (overdue)"
 
 
 def test_the_gradebook_only_reads(client, login, instructor, cohort):

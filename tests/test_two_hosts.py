@@ -227,6 +227,9 @@ def check_a_certificate_revoked_through_a_shows_revoked_on_b_at_the_next_request
         page = public.get(host, f"/verify/{code}")
         assert page.status == 200 and "VALID" in page.text
     admin = signed_in(world, world.staff.admin, world.a)
+    for _ in range(2):  # host B now keeps its staff list too (lms.kept_pages)
+        listed = admin.get(world.b, "/staff/certificates")
+        assert listed.status == 200 and ">VALID<" in listed.text and ">REVOKED<" not in listed.text
     revoked = admin.post_form(
         world.a, f"/staff/certificates/{code}/revoke", {"reason": "Issued in error"},
         token_from=f"/staff/certificates/{code}",
@@ -235,6 +238,7 @@ def check_a_certificate_revoked_through_a_shows_revoked_on_b_at_the_next_request
     page = public.get(world.b, f"/verify/{code}")
     assert page.status == 410 and "REVOKED" in page.text, "host B showed its kept VALID page"
     assert json.loads(public.get(world.b, f"/verify/{code}.json").body).get("revoked") is True
+    assert ">REVOKED<" in admin.get(world.b, "/staff/certificates").text, "host B showed its kept staff list"
 
 
 def start_attempt(world: SimpleNamespace, browser: hosts.Visitor, host: hosts.Host) -> SimpleNamespace:

@@ -16,6 +16,7 @@ from lms.accounts.views import _show_error, bp
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.ids import page_number
+from lms.kept_pages import kept_page
 
 # The list's filters, kept on every link and redirect back to it.
 _FILTERS = ("q", "role", "status", "page")
@@ -27,6 +28,7 @@ def _back_to_list() -> Any:
 
 @bp.route("/admin/users")
 @admin_required
+@kept_page
 def admin_users() -> Any:
     query = request.args.get("q", "").strip()
     role = request.args.get("role", "")

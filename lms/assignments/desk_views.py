@@ -30,6 +30,7 @@ from lms.clock import now_utc
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.ids import page_number
+from lms.kept_pages import kept_page
 
 QUEUE_PAGE_SIZE = 50
 # The inline PDF may be framed by our own grading page only; nothing in it is HTML, and the browser may not guess.
@@ -42,6 +43,7 @@ def _filters() -> operations.QueueFilters:
 
 @bp.route("/grading")
 @staff_required
+@kept_page
 def queue() -> Any:
     filters = _filters()
     page = page_number(request.args)

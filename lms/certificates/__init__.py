@@ -12,12 +12,18 @@ from lms.accounts.models import Role, User
 
 def _dashboard_panel(user: User) -> dict[str, Any] | None:
     from lms.certificates import operations
-    from lms.clock import now_utc
+    from lms.certificates.validity import RENEWAL_WINDOW
+    from lms.clock import holds_until, next_moment, now_utc
 
     certificates = operations.certificates_of(user)
     if not certificates and user.is_staff:
         return None
     at = now_utc()
+    # What the panel shows changes with the time when a certificate enters its renewal window, and when it expires.
+    moments = [
+        m for c in certificates if (e := c.current.expires_at) is not None for m in (e - RENEWAL_WINDOW, e)
+    ]
+    holds_until(next_moment(moments, at))
     return {
         "certificates": certificates,
         "now": at,

@@ -14,10 +14,11 @@ from lms.certificates import operations
 from lms.certificates.forms import IssueForm, ReissueForm, RestoreForm, RevokeForm
 from lms.certificates.models import Certificate
 from lms.certificates.views import bp, certificate_or_404
-from lms.clock import now_utc
+from lms.clock import holds_until, next_moment, now_utc
 from lms.courses.models import Track
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.kept_pages import kept_page
 
 
 def _field_error(form: Any, error: DomainError) -> None:
@@ -66,15 +67,19 @@ def _staff_certificate(code: str) -> Certificate:
 
 @bp.route("/staff/certificates")
 @staff_required
+@kept_page
 def staff_list() -> Any:
     query = request.args.get("q", "")[:200]
     suspended = request.args.get("state") == "suspended"  # the review queue
     certificates = operations.list_certificates(query, suspended=suspended)
+    now = now_utc()
+    # Each row's status changes only when its certificate expires.
+    holds_until(next_moment([e for c in certificates if (e := c.current.expires_at) is not None], now))
     return render_template(
         "certificates/staff_list.html",
         certificates=certificates,
         query=query,
-        now=now_utc(),
+        now=now,
         suspended=suspended,
         suspended_count=operations.count_suspended(),
     )

@@ -8,7 +8,7 @@ A lesson page shows three things:
 - who the reader is: their role decides the menu and the staff note; their name and their CSRF token sit in the
   layout.
 
-So a page is rendered once with markers in place of the name and the token, and kept under a key that names all
+So a page is rendered once with markers in place of the name and the token (lms.page_cache.csrf_token_marked), and kept under a key that names all
 the rest: the track row (its content version included), the lesson, the role, the enrolment and the set of lessons
 completed in the track. Every request reads that key anyway (the page's one statement) and puts its own reader's
 name (escaped) and token into the kept page. Students work through a track in order, so a cohort shares a few pages
@@ -27,12 +27,10 @@ from markupsafe import escape
 from lms import compat
 from lms.accounts.models import Identity, Reader
 from lms.courses.operations import TrackReading
-from lms.page_cache import page_cache_of
-from lms.web import csrf_token
+from lms.page_cache import csrf_token_marked, page_cache_of, with_csrf_token
 
-# Random per process, so no lesson text or name can contain them by chance or on purpose.
+# Random per process, so no lesson text or name can contain it by chance or on purpose.
 NAME_MARKER = f"lms-reader-name-{secrets.token_hex(12)}"
-TOKEN_MARKER = f"lms-reader-token-{secrets.token_hex(12)}"
 LESSON_PAGES_KEPT = 2000  # per process; a page is about 10 KB
 
 
@@ -61,18 +59,13 @@ def render_page(
     if key is None:
         return KeptPage(lesson_id, render())
     stand_in = Reader(reader.id, "", NAME_MARKER, reader.role, reader.active, reader.session_version)
-    own_user, own_token = compat.request_user(), compat.forget_request_csrf_token(_token_field())
+    own_user = compat.request_user()
     compat.set_request_user(stand_in)  # what the layout reads as current_user while it renders
-    compat.keep_request_csrf_token(
-        _token_field(), TOKEN_MARKER
-    )  # what csrf_token() answers first in a request
     try:
-        html = render()
+        with csrf_token_marked():
+            html = render()
     finally:
         compat.set_request_user(own_user)
-        compat.forget_request_csrf_token(_token_field())
-        if own_token is not None:
-            compat.keep_request_csrf_token(_token_field(), own_token)
     page = KeptPage(lesson_id, html)
     page_cache_of(current_app, "lessons").put(key, page)
     return page
@@ -81,11 +74,4 @@ def render_page(
 def page_for(page: KeptPage, reader: Identity) -> str:
     """The kept page with this reader's name and CSRF token in place of the markers (the name goes in last, so
     nothing in it is ever read as a marker)."""
-    html = page.html
-    if TOKEN_MARKER in html:
-        html = html.replace(TOKEN_MARKER, csrf_token())
-    return html.replace(NAME_MARKER, str(escape(reader.full_name)))
-
-
-def _token_field() -> str:
-    return str(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    return with_csrf_token(page.html).replace(NAME_MARKER, str(escape(reader.full_name)))

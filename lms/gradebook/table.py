@@ -14,13 +14,14 @@ from lms.accounts.models import User
 from lms.assignments.models import HANDED_IN, PENDING, STATE_LABELS, Assignment, SubmissionState
 from lms.certificates.codes import format_code
 from lms.certificates.models import Status, status_of
+from lms.clock import holds_until, next_moment
 from lms.courses.models import Cohort, Enrollment, Track
 from lms.courses.progress import percent
 from lms.csv_export import render_csv_lines
 from lms.extensions import db
 from lms.gradebook import operations, queries
 from lms.quizzes.models import IN_PROGRESS, Quiz
-from lms.quizzes.operations import QuizStatus, counting_attempt, is_overdue
+from lms.quizzes.operations import QuizStatus, counting_attempt, is_overdue, submit_cutoff
 from lms.timezones import format_time
 
 PAGE_SIZE = 50
@@ -215,6 +216,7 @@ def build_gradebook(track: Track, filters: Filters, now: datetime, page: int | N
     uploads = queries.submissions_by_student(assignment.id, user_ids) if assignment and roster else {}
     certificates = queries.certificates_by_student(track.id, user_ids) if roster else {}
     cohorts = operations.track_cohorts(track.id)
+    holds_until(_next_change(attempts, certificates, now))  # the cells below compare these with `now`
     rows = []
     for enrollment, user, done in roster:
         rows.append(
@@ -239,6 +241,16 @@ def build_gradebook(track: Track, filters: Filters, now: datetime, page: int | N
         page=page or 1,
         cohorts=cohorts,
     )
+
+
+def _next_change(
+    attempts: dict[Any, Sequence[Any]], certificates: dict[int, Any], now: datetime
+) -> datetime | None:
+    """When the cells of these attempts and certificates next change with the time alone (lms.clock.holds_until):
+    an open attempt's submission cut-off (overdue after it), a certificate's expiry (expired from it)."""
+    moments = [submit_cutoff(a) for tried in attempts.values() for a in tried if a.state == IN_PROGRESS]
+    moments += [c.expires_at for c in certificates.values() if c.expires_at is not None]
+    return next_moment(moments, now)
 
 
 # ---- CSV -----------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from lms.gradebook import operations, queries
 from lms.gradebook.forms import AssignCohortForm, CohortForm
 from lms.gradebook.table import Filters, build_gradebook, format_percent, streamed_csv_lines
 from lms.ids import page_number
+from lms.kept_pages import kept_page
 
 bp = Blueprint("gradebook", __name__, url_prefix="/gradebook")
 
@@ -81,6 +82,7 @@ def _show_error(form: Any, error: DomainError) -> None:
 
 @bp.route("/<track_slug>")
 @staff_required
+@kept_page
 def track(track_slug: str) -> Any:
     track = queries.find_track(track_slug) or abort(404)
     return _render_track(track)

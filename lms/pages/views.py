@@ -11,6 +11,7 @@ from flask_login import current_user
 from lms.accounts.access import acting_user, login_required, public
 from lms.dashboard import panels_for
 from lms.extensions import db
+from lms.kept_pages import kept_page
 
 bp = Blueprint("pages", __name__)
 
@@ -25,6 +26,7 @@ def index() -> Any:
 
 @bp.route("/dashboard")
 @login_required
+@kept_page(size=2000)  # a student's dashboard is 5-30 KB
 def dashboard() -> Any:
     return render_template("pages/dashboard.html", panels=panels_for(acting_user()))
 

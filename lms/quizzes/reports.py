@@ -10,12 +10,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import load_only
 
-from lms.clock import now_utc
+from lms.clock import holds_until, next_moment, now_utc
 from lms.courses.models import Enrollment, Module, Track
 from lms.extensions import db
 from lms.quizzes.attempts import attempts_of, counting_attempt
 from lms.quizzes.blueprint import POOL_FACTOR, Stratum, active, pool_sizes
-from lms.quizzes.deadlines import is_overdue
+from lms.quizzes.deadlines import is_overdue, submit_cutoff
 from lms.quizzes.finishing import _score_saved, finalize_overdue
 from lms.quizzes.models import IN_PROGRESS, SUBMITTED, Attempt, Quiz, QuizVersion
 
@@ -74,6 +74,9 @@ STANDING_COLUMNS = (
     Attempt.state,
     Attempt.percent,
     Attempt.passed,
+    Attempt.deadline,  # with on_expiry and grace_seconds: the cut-off, when a standing changes with the time
+    Attempt.on_expiry,
+    Attempt.grace_seconds,
 )
 
 
@@ -90,6 +93,10 @@ def quiz_statuses(quizzes: list[Quiz], user_id: int | None) -> list[QuizStatus]:
         ).scalars()
         for attempt in rows:
             by_quiz[attempt.quiz_id].append(attempt)
+    # A standing changes with the time alone when an attempt in progress passes its cut-off (finalized then).
+    now = now_utc()
+    cutoffs = (submit_cutoff(a) for tried in by_quiz.values() for a in tried if a.state == IN_PROGRESS)
+    holds_until(next_moment(cutoffs, now))
     statuses = []
     for quiz in quizzes:
         attempts = by_quiz[quiz.id]
