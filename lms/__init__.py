@@ -76,8 +76,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_job_runner(app)
 
     import lms.models  # noqa: F401  (every table, for the kept pages' notes of what they read)
+    from lms.accounts.kept_pages import install_kept_pages
     from lms.extensions import db
-    from lms.kept_pages import install_kept_pages
 
     install_kept_pages(app, db.metadata.tables)
 

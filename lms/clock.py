@@ -1,6 +1,6 @@
 """The one source of "now": aware UTC datetimes, frozen or shifted by tests.
 
-It also tells whether a result depends on the time (`watched`): a page kept rendered (lms.kept_pages) must know
+It also tells whether a result depends on the time (`watched`): a page kept rendered (lms.accounts.kept_pages) must know
 whether its rendering read the clock, and if so until when what it shows holds (`holds_until`, said by the code
 that compared the time with a deadline, an expiry or an opening)."""
 

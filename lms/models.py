@@ -41,5 +41,5 @@ __all__ = [
 ]
 
 # Every table but the busiest raises its stamp in each transaction that changes it (lms.stamps): kept pages
-# (lms.kept_pages) are served only while the stamps of the tables they read are unchanged.
+# (lms.accounts.kept_pages) are served only while the stamps of the tables they read are unchanged.
 stamps.listen(db.metadata)

@@ -6,7 +6,7 @@ for that key:
   (a new version), or expired changes the stamp;
 - lesson pages (lms.courses.lesson_views), under the track's content version and where the reader stands.
 
-- staff list pages and the student's dashboard (lms.kept_pages), under the stamps of the tables they read.
+- staff list pages and the student's dashboard (lms.accounts.kept_pages), under the stamps of the tables they read.
 
 The same map keeps the attempts a process has read for autosaves (lms.quizzes.fast.known_attempt): not a
 page, but kept and forgotten the same way.

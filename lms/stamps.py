@@ -1,6 +1,6 @@
 """Table stamps: one counter per table, raised by the database in every transaction that changes the table.
 
-A page kept rendered (lms.kept_pages) remembers the stamps of the tables it read; it is served again only while
+A page kept rendered (lms.accounts.kept_pages) remembers the stamps of the tables it read; it is served again only while
 those stamps are unchanged. The counters live in one row of `table_stamps` (a JSON object from table name to
 counter, and an `epoch` drawn at random when the row is made, so that counters that start again from nothing never
 match a page kept before). Database triggers raise them, so no writer can miss one: the ORM, raw SQL, a data
@@ -17,9 +17,9 @@ stamps first and the rows after can see rows newer than its stamps (its page is 
 that have already passed), never older.
 
 Tables written at every request or every few seconds, which no kept page may read, carry no trigger
-(UNSTAMPED_TABLES): a page that reads one of them is never kept (lms.kept_pages). A table added later has no
+(UNSTAMPED_TABLES): a page that reads one of them is never kept (lms.accounts.kept_pages). A table added later has no
 trigger until a migration installs one (`install` takes the table names), and until then pages that read it are
-not kept either (lms.kept_pages keeps pages only of the tables `stamped_tables` names; tests/test_kept_pages.py
+not kept either (lms.accounts.kept_pages keeps pages only of the tables `stamped_tables` names; tests/test_kept_pages.py
 checks that the migrated schema has a trigger on each of them).
 
 The same SQL is installed by `db.create_all()` (the metadata hook below: tests and benchmarks) and by the

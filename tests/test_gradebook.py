@@ -156,7 +156,7 @@ def test_each_cell_shows_the_students_standing(client, login, instructor, cohort
 
 
 def test_a_kept_gradebook_shows_an_attempt_becoming_overdue_with_no_write(client, login, instructor, cohort):
-    """The page is kept (lms.kept_pages) until the first moment a cell changes with the time alone: Alice's final
+    """The page is kept (lms.accounts.kept_pages) until the first moment a cell changes with the time alone: Alice's final
     exam, in progress with time left, is shown overdue once its cut-off has passed, though nothing was written."""
     login(client, instructor)
 

@@ -1,4 +1,4 @@
-"""Kept staff pages and the student's dashboard (lms.kept_pages) and the table stamps they are kept under
+"""Kept staff pages and the student's dashboard (lms.accounts.kept_pages) and the table stamps they are kept under
 (lms.stamps): a kept page is served in one statement, and every change, whoever makes it, shows at the next
 request; so does every change the time alone makes. Both databases, and across processes (a real gunicorn host)."""
 
@@ -11,7 +11,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from lms import clock, create_app, kept_pages, stamps
+from lms import clock, create_app, stamps
+from lms.accounts import kept_pages
 from lms.accounts.models import Role
 from lms.certificates.models import Certificate
 from lms.certificates.revoking import revoke_certificate

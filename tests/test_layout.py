@@ -17,9 +17,10 @@ FEATURES = sorted(path.parent.name for path in LMS.glob("*/__init__.py"))
 PLUMBING = sorted(path for path in LMS.glob("*.py") if path.name not in {"__init__.py", "models.py"})
 # What a feature's domain operations must not reach for: the request, the signed-in user, the web layer.
 WEB_ONLY = ("flask.request", "flask_login", "lms.web", "lms.accounts.access", "lms.page_cache")
-# Not domain operations: the web layer of a feature (forms, views, fast paths, the access decorators views wear),
-# its register(app) and commands, and the models (the User model is Flask-Login's UserMixin).
-NOT_DOMAIN = {"forms.py", "fast.py", "__init__.py", "cli.py", "access.py", "models.py"}
+# Not domain operations: the web layer of a feature (forms, views, fast paths, the access decorators views wear and
+# the pages they keep per reader), its register(app) and commands, and the models (the User model is Flask-Login's
+# UserMixin).
+NOT_DOMAIN = {"forms.py", "fast.py", "__init__.py", "cli.py", "access.py", "kept_pages.py", "models.py"}
 
 
 def relative(path: Path) -> str:

@@ -227,7 +227,7 @@ def check_a_certificate_revoked_through_a_shows_revoked_on_b_at_the_next_request
         page = public.get(host, f"/verify/{code}")
         assert page.status == 200 and "VALID" in page.text
     admin = signed_in(world, world.staff.admin, world.a)
-    for _ in range(2):  # host B now keeps its staff list too (lms.kept_pages)
+    for _ in range(2):  # host B now keeps its staff list too (lms.accounts.kept_pages)
         listed = admin.get(world.b, "/staff/certificates")
         assert listed.status == 200 and ">VALID<" in listed.text and ">REVOKED<" not in listed.text
     revoked = admin.post_form(

@@ -11,12 +11,12 @@ from flask import flash, redirect, render_template, request, url_for
 from lms.accounts import directory, operations
 from lms.accounts.access import acting_user, admin_required
 from lms.accounts.forms import EmptyForm, InviteForm, RoleForm
+from lms.accounts.kept_pages import kept_page
 from lms.accounts.models import Role, User
 from lms.accounts.views import _show_error, bp
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.ids import page_number
-from lms.kept_pages import kept_page
 
 # The list's filters, kept on every link and redirect back to it.
 _FILTERS = ("q", "role", "status", "page")

@@ -8,6 +8,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from lms.accounts.access import acting_user, staff_required
+from lms.accounts.kept_pages import kept_page
 from lms.assignments import operations, preview, storage
 from lms.assignments.forms import (
     ActionForm,
@@ -30,7 +31,6 @@ from lms.clock import now_utc
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.ids import page_number
-from lms.kept_pages import kept_page
 
 QUEUE_PAGE_SIZE = 50
 # The inline PDF may be framed by our own grading page only; nothing in it is HTML, and the browser may not guess.

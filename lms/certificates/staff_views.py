@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
 from lms.accounts.access import acting_user, staff_required
+from lms.accounts.kept_pages import kept_page
 from lms.accounts.operations import find_user_by_email
 from lms.certificates import operations
 from lms.certificates.forms import IssueForm, ReissueForm, RestoreForm, RevokeForm
@@ -18,7 +19,6 @@ from lms.clock import holds_until, next_moment, now_utc
 from lms.courses.models import Track
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.kept_pages import kept_page
 
 
 def _field_error(form: Any, error: DomainError) -> None:

@@ -17,6 +17,7 @@ from flask import (
 )
 
 from lms.accounts.access import acting_user, staff_required
+from lms.accounts.kept_pages import kept_page
 from lms.clock import now_utc
 from lms.courses.models import Track
 from lms.errors import DomainError
@@ -24,7 +25,6 @@ from lms.gradebook import operations, queries
 from lms.gradebook.forms import AssignCohortForm, CohortForm
 from lms.gradebook.table import Filters, build_gradebook, format_percent, streamed_csv_lines
 from lms.ids import page_number
-from lms.kept_pages import kept_page
 
 bp = Blueprint("gradebook", __name__, url_prefix="/gradebook")
 

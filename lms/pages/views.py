@@ -9,9 +9,9 @@ from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
 from lms.accounts.access import acting_user, login_required, public
+from lms.accounts.kept_pages import kept_page
 from lms.dashboard import panels_for
 from lms.extensions import db
-from lms.kept_pages import kept_page
 
 bp = Blueprint("pages", __name__)
 

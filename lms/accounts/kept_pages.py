@@ -38,9 +38,9 @@ from flask import Flask, current_app, request, session
 
 from lms import clock, compat, stamps
 from lms.accounts.access import preloaded_or, reads_user_with, signed_in
-from lms.accounts.models import Reader, User
+from lms.accounts.models import Identity, Reader, User
 from lms.accounts.operations import READER_SELECT, read_reader_with
-from lms.extensions import db
+from lms.extensions import db, login_manager
 from lms.page_cache import csrf_token_marked, install_page_cache, page_cache_of, with_csrf_token
 from lms.timezones import COOKIE as TZ
 
@@ -148,12 +148,10 @@ def kept_page(view: F | None = None, *, size: int = PAGES_KEPT) -> Any:
 
     @functools.wraps(view)
     def keep(**view_args: Any) -> Any:
-        if request.method not in ("GET", "HEAD") or session.get("_flashes"):
-            return view(**view_args)
         reader = signed_in()
         now_stamps = preloaded_or(lambda: read_reader_and_stamps(reader.id))
-        if now_stamps is None:
-            return view(**view_args)
+        if request.method not in ("GET", "HEAD") or session.get("_flashes") or now_stamps is None:
+            return _as_user(reader, view, view_args)
         pages = page_cache_of(current_app, name)
         # The reader, and what else decides the page: the URL, and the browser's time zone (shown where the account
         # names none; lms.timezones).
@@ -168,11 +166,9 @@ def kept_page(view: F | None = None, *, size: int = PAGES_KEPT) -> Any:
         kept = pages.get(key)
         if kept is not None and kept.holds(now_stamps, clock.now_utc()):
             return with_csrf_token(kept.html)
-        if isinstance(reader, Reader):  # read by the fast path: the view gets the account as every view does
-            compat.set_request_user(db.session.get(User, reader.id))
         modified = session.modified
         with _noting() as rendering, csrf_token_marked():
-            page = view(**view_args)
+            page = _as_user(reader, view, view_args)
         if isinstance(page, tuple) and len(page) == 2 and page[1] == 200:
             page = page[0]
         if not isinstance(page, str):
@@ -186,6 +182,17 @@ def kept_page(view: F | None = None, *, size: int = PAGES_KEPT) -> Any:
         return with_csrf_token(page)
 
     return reads_user_with(read_reader_and_stamps)(keep)  # type: ignore[return-value]
+
+
+def _as_user(reader: Identity, view: Callable[..., Any], view_args: dict[str, Any]) -> Any:
+    """Run the view with the account as every other view gets it: the User row, where the fast path read a
+    Reader (its columns only)."""
+    if isinstance(reader, Reader):
+        user = db.session.get(User, reader.id)
+        if user is None:  # deleted since the statement read it
+            return login_manager.unauthorized()
+        compat.set_request_user(user)
+    return view(**view_args)
 
 
 def install_kept_pages(app: Flask, tables: Iterable[str]) -> None:
