@@ -29,7 +29,7 @@ from tests.test_certificates import issued, progress, track  # noqa: F401  (fixt
 def read_stamps() -> stamps.Stamps:
     """In a connection of its own: what another process sees."""
     with db.engine.connect() as conn:
-        return stamps.read_stamps(conn)
+        return stamps.read_stamps(conn, stamps.stamped_tables(db.metadata.tables))
 
 
 def rename(email: str, name: str) -> None:
@@ -92,7 +92,6 @@ def test_each_transaction_raises_the_stamps_of_the_tables_it_changed(app, backen
         conn.execute(sa.text("UPDATE users SET full_name = 'Renamed' WHERE role = 'student'"))
         conn.execute(sa.text("DELETE FROM users WHERE email = 'second@example.org'"))
     after = read_stamps()
-    assert after.epoch == before.epoch
     assert after.of_table("users") > before.of_table("users")
     if backend == "postgresql":  # counted once per transaction, at commit
         assert after.of_table("users") == before.of_table("users") + 1

@@ -9,6 +9,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from lms import stamps
 from lms.accounts.models import Role
 from lms.extensions import db
 from tests.test_kept_pages import read_stamps
@@ -50,3 +51,19 @@ def test_a_writer_holds_the_stamp_lock_only_while_it_commits(app, make_user):
         assert read_stamps().of_table("users") == before.of_table("users") + 1
         slow.commit()
     assert read_stamps().of_table("users") == before.of_table("users") + 2
+
+
+def test_writers_are_spread_over_the_slots_and_every_commit_counts(app, make_user):
+    """Each transaction raises the counter on one of SLOTS rows (by its id); the stamp is their sum."""
+    user = make_user(Role.STUDENT, email="writer@example.org").id
+    before = read_stamps()
+    for n in range(24):
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE users SET full_name = :name WHERE id = :id"),
+                {"name": f"Writer {n}", "id": user},
+            )
+    assert read_stamps().of_table("users") == before.of_table("users") + 24
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT count(*) FROM table_stamps")).scalar_one()
+    assert 1 < rows <= stamps.SLOTS

@@ -79,20 +79,29 @@ class KeptPage:
 
 # --- the stamps, read with the account -----------------------------------------------------------------------------
 
-_READER_AND_STAMPS = sa.select(*READER_SELECT, *stamps.stamp_columns()).where(
-    User.__table__.c.id == sa.bindparam("user_id")
-)
+
+@functools.cache
+def _reader_and_stamps(tables: tuple[str, ...]) -> sa.Select[Any]:
+    """The account and the stamps of `tables` in one statement, built once (tables: the app's stamped tables)."""
+    sums = stamps.stamp_sums(tables)
+    users = User.__table__
+    return (
+        sa.select(*READER_SELECT, *sums.c)
+        .select_from(users.join(sums, sa.true()))
+        .where(users.c.id == sa.bindparam("user_id"))
+    )
 
 
 def read_reader_and_stamps(
     user_id: int, session: str | None = None, **_view_args: Any
 ) -> tuple[Reader, stamps.Stamps] | None:
     """The signed-in account and the table stamps, in one statement (the kept page's fast path)."""
-    found = read_reader_with(_READER_AND_STAMPS, {"user_id": user_id}, session)
+    tables = current_app.extensions["lms_kept_pages_stamped_order"]
+    found = read_reader_with(_reader_and_stamps(tables), {"user_id": user_id}, session)
     if found is None:
         return None
     reader, row = found
-    return reader, stamps.Stamps.of(row[0], row[1])
+    return reader, stamps.stamps_of(tables, row)
 
 
 # --- noting what a rendering reads ---------------------------------------------------------------------------------
@@ -202,6 +211,8 @@ def install_kept_pages(app: Flask, tables: Iterable[str]) -> None:
     for view, size in _KEPT_VIEWS.items():
         install_page_cache(app, view, size)
     app.extensions["lms_kept_pages_tables"] = names
-    app.extensions["lms_kept_pages_stamped"] = frozenset(stamps.stamped_tables(names))
+    stamped = tuple(stamps.stamped_tables(names))
+    app.extensions["lms_kept_pages_stamped"] = frozenset(stamped)
+    app.extensions["lms_kept_pages_stamped_order"] = stamped
     if not sa.event.contains(sa.engine.Engine, "before_cursor_execute", _note_statement):
         sa.event.listen(sa.engine.Engine, "before_cursor_execute", _note_statement)

@@ -5,8 +5,9 @@ Revises: c21e00000001
 Create Date: 2026-12-06 09:30:00
 
 Kept staff pages (lms.kept_pages) are served only while the stamps of the tables they read are unchanged. A frozen
-copy of lms/stamps.py at this revision (a migration must not change when the code does): the stamps row, the
-trigger function, and the triggers on every table of this revision but the busiest.
+copy of lms/stamps.py at this revision (a migration must not change when the code does): the stamps rows (eight
+slots on PostgreSQL, by transaction id), the trigger function, and the triggers on every table of this revision
+but the busiest.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -38,7 +39,7 @@ BEGIN
         RETURN NULL;
     END IF;
     INSERT INTO table_stamps AS s (id, epoch, versions)
-    VALUES (1, md5(random()::text || clock_timestamp()::text), jsonb_build_object(TG_TABLE_NAME, 1))
+    VALUES (mod(txid_current(), 8)::integer, (random() * 1e15)::bigint, jsonb_build_object(TG_TABLE_NAME, 1))
     ON CONFLICT (id) DO UPDATE SET versions = jsonb_set(
         s.versions, ARRAY[TG_TABLE_NAME], to_jsonb(COALESCE((s.versions ->> TG_TABLE_NAME)::bigint, 0) + 1)
     );
@@ -55,7 +56,7 @@ def upgrade():
     op.create_table(
         'table_stamps',
         sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column('epoch', sa.String(length=32), nullable=False),
+        sa.Column('epoch', sa.BigInteger(), nullable=False),
         sa.Column('versions', sa.JSON().with_variant(JSONB(), 'postgresql'), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_table_stamps')),
     )
@@ -78,7 +79,7 @@ def upgrade():
     else:
         for table in TABLES:
             raise_stamp = (
-                "INSERT INTO table_stamps (id, epoch, versions) VALUES (1, hex(randomblob(16)), "
+                "INSERT INTO table_stamps (id, epoch, versions) VALUES (0, abs(random() % 1000000000000000), "
                 f"json_object('{table}', 1)) ON CONFLICT (id) DO UPDATE SET versions = "
                 f"json_set(versions, '$.{table}', coalesce(json_extract(versions, '$.{table}'), 0) + 1);"
             )
