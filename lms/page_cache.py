@@ -4,8 +4,7 @@ Each use reads what decides its page at every request (from the database), and r
 for that key:
 - public verification pages (lms.certificates.public_views), under the certificate's stamp: revoked, reissued or renewed
   (a new version), or expired changes the stamp;
-- lesson pages (lms.courses.lesson_views), under the track's content version and where the reader stands.
-
+- lesson pages (lms.courses.lesson_views), under the track's content version and where the reader stands;
 - staff list pages and the student's dashboard (lms.accounts.kept_pages), under the stamps of the tables they read.
 
 The same map keeps the attempts a process has read for autosaves (lms.quizzes.fast.known_attempt): not a
