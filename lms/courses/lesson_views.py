@@ -9,9 +9,9 @@ A lesson page shows three things:
   layout.
 
 So a page is rendered once with markers in place of the name and the token (lms.page_cache.csrf_token_marked),
-and kept under a key that names all the rest: the track row (its content version included), the lesson, the role, the enrolment and the set of lessons
-completed in the track. Every request reads that key anyway (the page's one statement) and puts its own reader's
-name (escaped) and token into the kept page. Students work through a track in order, so a cohort shares a few pages
+and kept under a key that names all the rest: the track row (its content version included), the lesson, the role,
+the enrolment and the set of lessons completed in the track. Every request reads that key anyway (the page's one
+statement) and puts its own reader's name (escaped) and token into the kept page. Students work through a track in order, so a cohort shares a few pages
 per lesson. A request with flashed messages (shown once, to one reader) gets a page rendered for it alone.
 """
 
