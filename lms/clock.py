@@ -6,7 +6,7 @@ that compared the time with a deadline, an expiry or an opening)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -65,7 +65,7 @@ def holds_until(when: datetime | None) -> None:
             watch.until = when if watch.until is None else min(watch.until, when)
 
 
-def next_moment(moments: Iterator[datetime] | list[datetime], now: datetime) -> datetime | None:
+def next_moment(moments: Iterable[datetime], now: datetime) -> datetime | None:
     """The earliest of `moments` at or after `now` (None if none is): what holds_until takes."""
     return min((moment for moment in moments if moment >= now), default=None)
 
